@@ -1,0 +1,5 @@
+"""Allows `python -m voicecoach`."""
+
+from voicecoach.cli import main
+
+raise SystemExit(main())

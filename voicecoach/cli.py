@@ -1,0 +1,195 @@
+"""The `voicecoach` command line. Every user-caused error ends in one line on stderr, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from voicecoach import __version__
+from voicecoach.catalog import (
+    DEFAULT_CATALOG_PATH,
+    Catalog,
+    Exercise,
+    describe_dose,
+    exercise_to_dict,
+    load_catalog,
+)
+from voicecoach.errors import VoiceCoachError
+from voicecoach.grammar import DEFAULT_GRAMMAR_DIR, load_grammar
+from voicecoach.intents import CommandIndex, build_index, match
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _catalog(args: argparse.Namespace) -> Catalog:
+    return load_catalog(args.data)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    if args.json:
+        _print_json([exercise_to_dict(e) for e in catalog.exercises])
+        return EXIT_OK
+    width = max(len(e.id) for e in catalog.exercises)
+    for exercise in catalog.exercises:
+        print(
+            f"{exercise.id:<{width}}  {exercise.name} ({exercise.category}, {exercise.position}) "
+            f"- {describe_dose(exercise.dose)}"
+        )
+    routines = ", ".join(r.id for r in catalog.routines)
+    print(f"\n{len(catalog.exercises)} exercises; routines: {routines}")
+    return EXIT_OK
+
+
+def _show_text(exercise: Exercise, catalog: Catalog) -> str:
+    lines = [exercise.name]
+    if exercise.aliases:
+        lines.append(f"  also called: {', '.join(exercise.aliases)}")
+    lines.append(
+        f"  {exercise.category}, {exercise.position}; targets {', '.join(exercise.targets)}"
+    )
+    lines.append(f"  why: {exercise.benefit}")
+    lines.append("  steps:")
+    lines += [f"    {n}. {step}" for n, step in enumerate(exercise.steps, 1)]
+    lines.append(f"  dose: {describe_dose(exercise.dose)}")
+    if exercise.dose.note:
+        lines.append(f"        ({exercise.dose.note})")
+    for variation in exercise.variations:
+        lines.append(f"  {variation.direction} version: {variation.name} [{variation.id}]")
+        lines += [f"    - {step}" for step in variation.steps]
+    for caution in exercise.cautions:
+        lines.append(f"  caution: {caution.text}")
+    lines.append("  sources:")
+    lines += [f"    {key}: {catalog.sources[key]}" for key in exercise.sources]
+    return "\n".join(lines)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    exercise = catalog.find(" ".join(args.name))
+    if args.json:
+        _print_json(exercise_to_dict(exercise))
+    else:
+        print(_show_text(exercise, catalog))
+    return EXIT_OK
+
+
+def _command_index(args: argparse.Namespace) -> CommandIndex:
+    return build_index(load_grammar(_catalog(args), args.grammar))
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    index = _command_index(args)
+    lines = [" ".join(args.text)] if args.text else (line.rstrip("\n") for line in sys.stdin)
+    for text in lines:
+        if not text.strip():
+            continue
+        intent = match(text, index)
+        if args.json:
+            record = {
+                "text": text,
+                "intent": intent.name if intent else None,
+                "slots": dict(intent.slots) if intent else {},
+                "score": intent.score if intent else 0.0,
+            }
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        elif intent is None:
+            print(f"{text}\t-> (not a command)", flush=True)
+        else:
+            slots = " ".join(f"{k}={v}" for k, v in intent.slots.items())
+            print(f"{text}\t-> {intent.name} {slots} ({intent.score:.0f})".rstrip(), flush=True)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voicecoach",
+        description="An offline, hands-free voice coach for lower back exercises.",
+        epilog=textwrap.dedent(
+            """\
+            This is general guidance from published articles, not medical advice.
+            See a doctor for numbness, tingling or weakness in the legs, trouble controlling
+            your bladder or bowels, pain after an injury, or pain that does not get better."""
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"voicecoach {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_CATALOG_PATH,
+        metavar="FILE",
+        help="the exercise catalog (default: the bundled data/exercises.toml)",
+    )
+
+    listing = commands.add_parser(
+        "list", parents=[data], help="list the exercises", description="List the exercises."
+    )
+    listing.add_argument("--json", action="store_true", help="print one JSON document")
+    listing.set_defaults(handler=cmd_list)
+
+    show = commands.add_parser(
+        "show",
+        parents=[data],
+        help="show one exercise",
+        description="Show one exercise: steps, dose, variations, cautions and sources.",
+    )
+    show.add_argument("name", nargs="+", help="the exercise's name or an alias (fuzzy)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(handler=cmd_show)
+
+    grammar = argparse.ArgumentParser(add_help=False, parents=[data])
+    grammar.add_argument(
+        "--grammar",
+        type=Path,
+        default=DEFAULT_GRAMMAR_DIR,
+        metavar="DIR",
+        help="the folder of command grammar files (default: the bundled grammars/en)",
+    )
+
+    parse = commands.add_parser(
+        "parse",
+        parents=[grammar],
+        help="text -> command",
+        description="Show which command a sentence means (or that it is not one). "
+        "With no TEXT, reads one sentence per line from stdin.",
+    )
+    parse.add_argument("text", nargs="*", metavar="TEXT", help="the sentence")
+    parse.add_argument("--json", action="store_true", help="one JSON object per sentence")
+    parse.set_defaults(handler=cmd_parse)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return handler(args)
+    except VoiceCoachError as error:
+        print(f"voicecoach: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("voicecoach: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
