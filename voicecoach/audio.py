@@ -1,0 +1,184 @@
+"""Audio in and out as 16 kHz mono int16: WAV files of any rate and channel count, and the
+microphone through sounddevice (imported only when used)."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import struct
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from voicecoach.errors import VoiceCoachError
+
+SAMPLE_RATE: Final = 16_000
+FRAME_MS: Final = 20
+FRAME_SAMPLES: Final = SAMPLE_RATE * FRAME_MS // 1000
+# Half-width of the windowed-sinc resampling filter, in input samples at the lower rate.
+RESAMPLE_TAPS: Final = 32
+
+Samples = npt.NDArray[np.int16]
+
+
+class AudioError(VoiceCoachError):
+    """An audio file that cannot be read, or an audio device that cannot be opened."""
+
+
+def to_int16(signal: npt.NDArray[np.floating] | npt.NDArray[np.integer]) -> Samples:
+    return np.clip(np.round(signal), -32768, 32767).astype(np.int16)
+
+
+def resample(
+    signal: npt.NDArray[np.float64], rate_in: int, rate_out: int
+) -> npt.NDArray[np.float64]:
+    """Band-limited resampling (windowed sinc, Hann window) from `rate_in` to `rate_out`."""
+    if rate_in == rate_out or signal.size == 0:
+        return signal
+    duration = signal.size / rate_in
+    count = round(duration * rate_out)
+    cutoff = min(rate_in, rate_out) / 2
+    times = np.arange(count) / rate_out * rate_in  # output instants, in input samples
+    width = RESAMPLE_TAPS * rate_in / min(rate_in, rate_out)
+    out = np.empty(count)
+    offsets = np.arange(-int(width), int(width) + 1)
+    block = 4096
+    for start in range(0, count, block):
+        t = times[start : start + block]
+        base = np.floor(t).astype(np.int64)
+        index = base[:, None] + offsets[None, :]
+        distance = t[:, None] - index
+        window = 0.5 + 0.5 * np.cos(np.pi * np.clip(distance / (width + 1), -1, 1))
+        kernel = (2 * cutoff / rate_in) * np.sinc(2 * cutoff / rate_in * distance) * window
+        valid = (index >= 0) & (index < signal.size)
+        taps = np.where(valid, signal[np.clip(index, 0, signal.size - 1)], 0.0)
+        out[start : start + block] = np.sum(taps * kernel, axis=1)
+    return out
+
+
+def read_wav(path: Path | str) -> Samples:
+    """A WAV file (PCM 8/16/24/32-bit, any rate, any channels) as 16 kHz mono int16."""
+    path = Path(path)
+    try:
+        with wave.open(str(path), "rb") as wav:
+            channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
+            raw = wav.readframes(wav.getnframes())
+    except FileNotFoundError:
+        raise AudioError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise AudioError("is a folder, not a WAV file", path=path) from None
+    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error) as error:
+        raise AudioError(f"not a readable PCM WAV file ({error})", path=path) from None
+    except OSError as error:
+        raise AudioError(f"cannot read: {error.strerror or error}", path=path) from None
+    if rate <= 0 or channels <= 0:
+        raise AudioError("WAV header has no sample rate or channels", path=path)
+    usable = len(raw) - len(raw) % (width * channels)
+    raw = raw[:usable]
+    if width == 1:
+        data = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128) * 256
+    elif width == 2:
+        data = np.frombuffer(raw, "<i2").astype(np.float64)
+    elif width == 3:
+        bytes3 = np.frombuffer(raw, np.uint8).reshape(-1, 3)
+        joined = bytes3[:, 0].astype(np.int32) | (bytes3[:, 1].astype(np.int32) << 8)
+        joined |= bytes3[:, 2].astype(np.int32) << 16
+        data = (np.where(joined >= 1 << 23, joined - (1 << 24), joined) / 256).astype(np.float64)
+    elif width == 4:
+        data = np.frombuffer(raw, "<i4").astype(np.float64) / 65536
+    else:
+        raise AudioError(f"unsupported sample width of {width} bytes", path=path)
+    mono = data.reshape(-1, channels).mean(axis=1)
+    return to_int16(resample(mono, rate, SAMPLE_RATE))
+
+
+def write_wav(path: Path | str, samples: Samples, rate: int = SAMPLE_RATE) -> None:
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with wave.open(str(path), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(rate)
+            wav.writeframes(samples.astype("<i2").tobytes())
+    except OSError as error:
+        raise AudioError(f"cannot write: {error.strerror or error}", path=path) from None
+
+
+def frames(samples: Samples, size: int = FRAME_SAMPLES) -> Iterator[Samples]:
+    """Consecutive frames of `size` samples; the last one is padded with silence."""
+    for start in range(0, samples.size, size):
+        frame = samples[start : start + size]
+        if frame.size < size:
+            frame = np.concatenate([frame, np.zeros(size - frame.size, np.int16)])
+        yield frame
+
+
+def silence(seconds: float) -> Samples:
+    return np.zeros(round(seconds * SAMPLE_RATE), np.int16)
+
+
+class Microphone:
+    """Frames from an input device, as a context manager and an iterator.
+
+    `device` is a sounddevice name (substring) or index; None for the default input."""
+
+    def __init__(self, device: str | int | None = None, frame_samples: int = FRAME_SAMPLES) -> None:
+        self.device = device
+        self.frame_samples = frame_samples
+        self._queue: queue.Queue[bytes] = queue.Queue(maxsize=500)
+        self._stream: object | None = None
+
+    def __enter__(self) -> Microphone:
+        try:
+            import sounddevice
+        except OSError as error:  # PortAudio library missing
+            raise AudioError(
+                f"cannot use audio devices ({error}): apt-get install libportaudio2"
+            ) from None
+
+        def deliver(data: bytes, frame_count: int, time: object, status: object) -> None:
+            # When the consumer is too slow, drop audio rather than grow without bound.
+            with contextlib.suppress(queue.Full):
+                self._queue.put_nowait(bytes(data))
+
+        try:
+            stream = sounddevice.RawInputStream(
+                samplerate=SAMPLE_RATE,
+                blocksize=self.frame_samples,
+                device=self.device,
+                channels=1,
+                dtype="int16",
+                callback=deliver,
+            )
+            stream.start()
+        except (sounddevice.PortAudioError, ValueError) as error:
+            which = "the default input" if self.device is None else f"input device {self.device!r}"
+            raise AudioError(f"no microphone: cannot open {which} ({error})") from None
+        self._stream = stream
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        stream = self._stream
+        self._stream = None
+        if stream is not None:
+            stream.stop()  # type: ignore[attr-defined]
+            stream.close()  # type: ignore[attr-defined]
+
+    def __iter__(self) -> Iterator[Samples]:
+        while self._stream is not None:
+            try:
+                data = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            yield np.frombuffer(data, np.int16)
