@@ -30,6 +30,8 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(BIN)/voicecoach list
+	@echo
+	$(BIN)/voicecoach test --engine pocketsphinx demo/recordings.toml
 
 lint: setup
 	$(BIN)/ruff check .

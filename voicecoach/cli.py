@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from voicecoach import __version__
+from voicecoach.asr import Engine
 from voicecoach.catalog import (
     DEFAULT_CATALOG_PATH,
     Catalog,
@@ -21,6 +22,8 @@ from voicecoach.catalog import (
 from voicecoach.errors import VoiceCoachError
 from voicecoach.grammar import DEFAULT_GRAMMAR_DIR, load_grammar
 from voicecoach.intents import CommandIndex, build_index, match
+
+DEFAULT_VOSK_MODEL = "vosk-model-small-en-us-0.15"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -114,6 +117,84 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _engine(args: argparse.Namespace, index: CommandIndex) -> Engine:
+    from voicecoach.hearing import build_engine
+
+    engine = build_engine(args.engine, index.grammar, index, model=args.model)
+    if args.engine == "auto":
+        print(f"voicecoach: using the {engine.name} engine", file=sys.stderr)
+    return engine
+
+
+def cmd_recognize(args: argparse.Namespace) -> int:
+    from voicecoach.audio import AudioError
+    from voicecoach.hearing import hear_file
+
+    index = _command_index(args)
+    engine = _engine(args, index)
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            result = hear_file(path, engine, index)
+        except AudioError as error:
+            print(f"voicecoach: {error}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        first = result.first
+        intent = first.intent if first else None
+        record = {
+            "file": str(path),
+            "text": first.utterance.text if first else "",
+            "intent": intent.name if intent else None,
+            "slots": dict(intent.slots) if intent else {},
+            "score": intent.score if intent else 0.0,
+            "confidence": round(first.utterance.confidence, 3) if first else 0.0,
+            "engine": engine.name,
+            "audio_s": round(result.audio_s, 3),
+            "decode_s": round(result.decode_s, 3),
+        }
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            meaning = intent.name if intent else "(not a command)"
+            print(f"{path}: heard {record['text']!r} -> {meaning}", flush=True)
+    return status
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from voicecoach.audiotests import format_table, junit_xml, load_script, run_cases, summarize
+    from voicecoach.hearing import hear_file
+
+    cases = load_script(args.script)
+    index = _command_index(args)
+    engine = _engine(args, index)
+    outcomes = []
+    for number, case in enumerate(cases, 1):
+        outcomes.extend(run_cases([case], lambda path: hear_file(path, engine, index)))
+        if sys.stderr.isatty():
+            print(f"\r{number}/{len(cases)}", end="", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(format_table(outcomes, args.script.parent))
+    summary = summarize(outcomes)
+    counts = ", ".join(f"{n} {status.lower()}" for status, n in sorted(summary.counts.items()))
+    print(f"\n{len(outcomes)} cases: {counts}")
+    if args.junit:
+        try:
+            args.junit.write_text(junit_xml(outcomes, args.script.stem), encoding="utf-8")
+        except OSError as error:
+            raise VoiceCoachError(f"cannot write: {error.strerror}", path=args.junit) from None
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def cmd_model_install(args: argparse.Namespace) -> int:
+    from voicecoach.models import install_vosk_model
+
+    path = install_vosk_model(args.name)
+    print(f"installed {args.name} in {path}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voicecoach",
@@ -173,6 +254,62 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("text", nargs="*", metavar="TEXT", help="the sentence")
     parse.add_argument("--json", action="store_true", help="one JSON object per sentence")
     parse.set_defaults(handler=cmd_parse)
+
+    engine = argparse.ArgumentParser(add_help=False, parents=[grammar])
+    engine.add_argument(
+        "--engine",
+        choices=("auto", "pocketsphinx", "vosk"),
+        default="auto",
+        help="speech engine: auto (default) uses Vosk when a model is found, else PocketSphinx",
+    )
+    engine.add_argument(
+        "--model",
+        type=Path,
+        metavar="DIR",
+        help="a Vosk model folder (default: $VOICECOACH_VOSK_MODEL, models/vosk-model-*, "
+        "or Vosk's cache)",
+    )
+
+    recognize = commands.add_parser(
+        "recognize",
+        parents=[engine],
+        help="WAV files -> commands",
+        description="Recognise the command in each WAV file (any rate or channel count). "
+        "A missing or unreadable file is reported on stderr; the others are still processed "
+        "and the exit code is 2.",
+    )
+    recognize.add_argument("files", nargs="+", type=Path, metavar="FILE.wav")
+    recognize.add_argument("--json", action="store_true", help="one JSON object per file")
+    recognize.set_defaults(handler=cmd_recognize)
+
+    test = commands.add_parser(
+        "test",
+        parents=[engine],
+        help="scripted intent tests on your recordings",
+        description="Run the cases of a test script: each a WAV file and the command it must "
+        'give (expect = "none": must be rejected). Prints a table and a summary; exit 1 when '
+        "a case fails.",
+        epilog='Script format:\n  [[case]]\n  audio = "recordings/hold-longer.wav"\n'
+        '  expect = "hold_longer"\n  slots = { seconds = 20 }   # optional',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    test.add_argument("script", type=Path, metavar="SCRIPT.toml")
+    test.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML")
+    test.set_defaults(handler=cmd_test)
+
+    model = commands.add_parser("model", help="speech models", description="Speech models.")
+    model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    install = model_commands.add_parser(
+        "install",
+        help="download and install a Vosk model",
+        description="Download a Vosk model with Vosk's own downloader (into ~/.cache/vosk), "
+        "showing progress. Needs internet access; see models/README.md for installing one "
+        "by hand.",
+    )
+    install.add_argument(
+        "name", nargs="?", default=DEFAULT_VOSK_MODEL, help=f"default: {DEFAULT_VOSK_MODEL}"
+    )
+    install.set_defaults(handler=cmd_model_install)
     return parser
 
 

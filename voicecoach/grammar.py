@@ -388,3 +388,51 @@ def to_jsgf(grammar: Grammar, *, name: str = "voicecoach", extra_public: Sequenc
         texts = " | ".join(dict.fromkeys(text for text, _ in slot.values))
         lines.append(f"<slot_{_jsgf_name(slot.name)}> = ({texts});")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Automaton:
+    """The smallest word graph that accepts exactly the grammar's sentences.
+
+    States are numbered from `start`; every sentence is a path from `start` to `final`.
+    A transition is (from, to, word); a word of None is an empty (epsilon) transition, used
+    where a sentence ends at a state that longer sentences pass through."""
+
+    start: int
+    final: int
+    states: int
+    transitions: tuple[tuple[int, int, str | None], ...]
+
+
+def phrase_automaton(sentences: Sequence[str]) -> Automaton:
+    """Builds the word trie of `sentences` and merges states with equal futures (a minimal
+    acyclic automaton), so shared endings such as "... for twenty seconds" are built once."""
+    trie: list[dict[str, int]] = [{}]
+    ends: list[bool] = [False]
+    for sentence in sentences:
+        state = 0
+        for word in sentence.split():
+            following = trie[state].get(word)
+            if following is None:
+                following = len(trie)
+                trie[state][word] = following
+                trie.append({})
+                ends.append(False)
+            state = following
+        ends[state] = True
+
+    canonical: dict[tuple[bool, tuple[tuple[str, int], ...]], int] = {}
+    merged = [0] * len(trie)
+    # Children always have higher numbers than their parents: visit in reverse order.
+    for state in range(len(trie) - 1, -1, -1):
+        signature = (ends[state], tuple(sorted((w, merged[c]) for w, c in trie[state].items())))
+        merged[state] = canonical.setdefault(signature, len(canonical))
+
+    final_signature = (True, ())
+    final = canonical.get(final_signature, len(canonical))
+    transitions: list[tuple[int, int, str | None]] = []
+    for (is_end, edges), state in canonical.items():
+        transitions.extend((state, child, word) for word, child in edges)
+        if is_end and edges:
+            transitions.append((state, final, None))
+    return Automaton(merged[0], final, max(len(canonical), final + 1), tuple(transitions))

@@ -1,0 +1,44 @@
+"""Shared fixtures: the bundled catalog, grammar and matcher; a guard against leaked threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from voicecoach.catalog import Catalog, load_catalog
+from voicecoach.grammar import Grammar, load_grammar
+from voicecoach.intents import CommandIndex, build_index
+
+
+@pytest.fixture(scope="session")
+def bundled_catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def bundled_grammar(bundled_catalog: Catalog) -> Grammar:
+    return load_grammar(bundled_catalog)
+
+
+@pytest.fixture(scope="session")
+def bundled_index(bundled_grammar: Grammar) -> CommandIndex:
+    return build_index(bundled_grammar)
+
+
+@pytest.fixture(scope="session")
+def grammar_sentences(bundled_grammar: Grammar) -> list[str]:
+    return sorted({p.text for p in bundled_grammar.phrases()})
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Fails any test that leaves a thread running behind it."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    for thread in leaked:
+        thread.join(timeout=2.0)
+    still = [t.name for t in leaked if t.is_alive()]
+    assert not still, f"test left threads running: {still}"
