@@ -1,0 +1,245 @@
+"""The coaching session on a fake clock in milliseconds: phases, cues, and every intent."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicecoach.catalog import Catalog, RoutineItem
+from voicecoach.clock import FakeClock
+from voicecoach.grammar import INTENT_NAMES, SlotValue
+from voicecoach.intents import Intent
+from voicecoach.session import (
+    DISCLAIMER,
+    MAX_HOLD_S,
+    PAIN_ANSWER_TIMEOUT_S,
+    Action,
+    Phase,
+    Record,
+    Say,
+    Session,
+    StateChanged,
+)
+
+
+def intent(name: str, **slots: SlotValue) -> Intent:
+    return Intent(name, slots, 100.0, name)
+
+
+def said(actions: list[Action]) -> str:
+    return " ".join(a.text for a in actions if isinstance(a, Say))
+
+
+class Run:
+    """A session driven by a fake clock, keeping every action."""
+
+    def __init__(self, catalog: Catalog, items: list[RoutineItem], **options: object) -> None:
+        self.clock = FakeClock()
+        self.session = Session(catalog, items, **options)  # type: ignore[arg-type]
+        self.actions: list[Action] = self.session.start(self.clock.now())
+
+    def until(self, phase: Phase, limit_s: float = 3600.0) -> list[Action]:
+        """Advances 100 ms at a time until the session is in `phase`."""
+        got: list[Action] = []
+        while self.session.phase != phase:
+            assert self.clock.now() < limit_s, f"never reached {phase}"
+            got += self.session.tick(self.clock.advance_ms(100))
+        self.actions += got
+        return got
+
+    def phase(self) -> str:
+        return self.session.phase
+
+    def say(self, name: str, **slots: SlotValue) -> list[Action]:
+        got = self.session.handle(intent(name, **slots), self.clock.now())
+        self.actions += got
+        return got
+
+    def wait_ms(self, milliseconds: float) -> list[Action]:
+        got: list[Action] = []
+        for _ in range(int(milliseconds // 100)):
+            got += self.session.tick(self.clock.advance_ms(100))
+        self.actions += got
+        return got
+
+
+def items(*ids: str) -> list[RoutineItem]:
+    return [RoutineItem(*i.split("/")) if "/" in i else RoutineItem(i) for i in ids]
+
+
+@pytest.fixture
+def catalog(bundled_catalog: Catalog) -> Catalog:
+    return bundled_catalog
+
+
+def test_first_session_disclaimer_once(catalog: Catalog) -> None:
+    first = Run(catalog, items("pelvic-tilt"), first_session=True)
+    assert DISCLAIMER in said(first.actions)
+    assert "bladder" in said(first.actions)
+    later = Run(catalog, items("pelvic-tilt"))
+    assert DISCLAIMER not in said(later.actions)
+
+
+def test_a_per_side_exercise_runs_through_holds_sides_sets_and_rest(catalog: Catalog) -> None:
+    run = Run(catalog, items("knee-to-chest", "bridge"))
+    dose = catalog.exercise("knee-to-chest").dose
+    assert dose.per_side and dose.sets == 2
+    run.until("hold")
+    assert "Rep 1 of 5 on your left side. Hold for 10 seconds." in said(run.actions)
+    run.until("switch_side")
+    text = said(run.actions)
+    assert text.count("And relax.") == dose.reps and "Three, two, one." in text
+    assert "Switch sides." in text
+    run.until("rest")
+    assert f"Rest for {dose.rest_s} seconds." in said(run.actions)
+    rest = run.session.timed
+    assert rest.ends_at - run.clock.now() >= dose.rest_s
+    run.until("hold")
+    state = [a for a in run.actions if isinstance(a, StateChanged)][-1]
+    assert (state.set, state.side, state.rep) == (2, "left", 1)
+    run.until("intro")
+    assert run.session.step.exercise.id == "bridge"
+    assert any(isinstance(a, Record) and a.event == "exercise_done" for a in run.actions)
+
+
+def test_cues_of_a_long_hold(catalog: Catalog) -> None:
+    run = Run(catalog, items("childs-pose"))
+    run.until("hold")
+    start = run.clock.now()
+    rest = run.until("done")
+    text = said(rest)
+    for cue in ("Halfway.", "Ten seconds left.", "Three, two, one.", "And relax."):
+        assert cue in text
+    assert run.clock.now() - start >= 60
+
+
+def test_whole_routine_ends(catalog: Catalog) -> None:
+    run = Run(catalog, list(catalog.routine("gentle").items))
+    run.until("done", limit_s=6 * 3600)
+    assert "whole routine" in said(run.actions)
+    done = [a for a in run.actions if isinstance(a, Record) and a.event == "exercise_done"]
+    assert len(done) == len(catalog.routine("gentle").items)
+
+
+def test_pause_stops_the_clock_and_resume_goes_on(catalog: Catalog) -> None:
+    run = Run(catalog, items("childs-pose"))
+    run.until("hold")
+    run.wait_ms(5000)
+    left = run.session.timed.ends_at - run.clock.now()
+    run.say("pause")
+    assert run.phase() == "paused"
+    assert run.wait_ms(600_000) == []  # ten minutes: nothing happens
+    run.say("resume")
+    assert run.phase() == "hold"
+    assert run.session.timed.ends_at - run.clock.now() == pytest.approx(left + 1.5, abs=1.0)
+
+
+def test_stop_asks_and_waits(catalog: Catalog) -> None:
+    run = Run(catalog, items("pelvic-tilt"))
+    run.until("hold")
+    assert "End the session?" in said(run.say("stop"))
+    run.wait_ms(120_000)
+    assert run.phase() == "confirm_stop"
+    run.say("no")
+    assert run.phase() == "hold"
+    run.say("stop")
+    run.say("yes")
+    assert run.phase() == "done"
+
+
+def test_hold_longer_changes_this_hold_and_the_rest_of_the_session(catalog: Catalog) -> None:
+    run = Run(catalog, items("pelvic-tilt"))
+    run.until("hold")
+    ends = run.session.timed.ends_at
+    assert "Holding for 10 seconds." in said(run.say("hold_longer"))
+    assert run.session.timed.ends_at == ends + 5
+    run.until("relax")
+    assert "Hold for 10 seconds." in said(run.until("hold"))  # the next rep keeps it
+    run.say("set_hold", seconds=500)
+    assert run.session.hold_s() == MAX_HOLD_S
+    run.say("hold_shorter")
+    assert run.session.hold_s() == MAX_HOLD_S - 5
+
+
+def test_hold_change_on_a_movement_says_so(catalog: Catalog) -> None:
+    run = Run(catalog, items("cat-cow"))
+    assert "isn't held" in said(run.say("hold_longer"))
+
+
+def test_easier_switches_variation_and_reads_its_steps(catalog: Catalog) -> None:
+    run = Run(catalog, items("plank"))
+    run.until("hold")
+    text = said(run.say("easier"))
+    variation = run.session.step.variation
+    assert variation is not None and variation.direction == "easier"
+    assert variation.name in text and run.phase() == "intro"
+    assert "There's no harder version" in said(Run(catalog, items("walking")).say("harder"))
+
+
+def test_whats_next_does_not_move(catalog: Catalog) -> None:
+    run = Run(catalog, items("pelvic-tilt", "bridge"))
+    run.until("hold")
+    text = said(run.say("whats_next"))
+    assert "Next is Bridge." in text and run.phase() == "hold"
+    assert run.session.step.exercise.id == "pelvic-tilt"
+
+
+def test_pain_stops_offers_and_times_out_gently(catalog: Catalog) -> None:
+    run = Run(catalog, items("plank"))
+    run.until("hold")
+    text = said(run.say("pain"))
+    assert "Stop the movement now." in text and "back off" in text.lower()
+    assert run.phase() == "pain_check"
+    asked_at = run.clock.now()
+    run.until("intro")
+    # after the question is spoken (about 15 s here), it waits PAIN_ANSWER_TIMEOUT_S
+    assert run.clock.now() - asked_at < 30 + PAIN_ANSWER_TIMEOUT_S
+    assert "carry on gently" in said(run.actions)
+    variation = run.session.step.variation
+    assert variation is not None and variation.direction == "easier"
+    assert any(isinstance(a, Record) and a.event == "pain" for a in run.actions)
+
+
+def test_red_flag_ends_the_session_with_doctor_advice(catalog: Catalog) -> None:
+    run = Run(catalog, items("plank", "bridge"))
+    run.until("hold")
+    text = said(run.say("red_flag"))
+    assert "see a doctor or urgent care" in text and "bladder" in text
+    assert run.phase() == "done"
+
+
+def test_start_exercise_jumps_or_inserts(catalog: Catalog) -> None:
+    run = Run(catalog, items("pelvic-tilt", "bridge"))
+    run.say("start_exercise", exercise="bridge")
+    assert run.session.step.exercise.id == "bridge"
+    run.say("start_exercise", exercise="bird-dog")
+    assert run.session.step.exercise.id == "bird-dog"
+
+
+SLOTS: dict[str, dict[str, SlotValue]] = {
+    "set_hold": {"seconds": 20},
+    "start_exercise": {"exercise": "bridge"},
+}
+PHASES: list[Phase] = ["intro", "get_ready", "hold", "relax", "switch_side", "rest", "paused",
+                       "confirm_stop", "pain_check", "done"]  # fmt: skip
+
+
+@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("name", INTENT_NAMES)
+def test_every_intent_in_every_phase_answers(catalog: Catalog, phase: Phase, name: str) -> None:
+    run = Run(catalog, items("knee-to-chest", "bridge", "plank"))
+    if phase == "paused":
+        run.until("hold")
+        run.say("pause")
+    elif phase == "confirm_stop":
+        run.say("stop")
+    elif phase == "pain_check":
+        run.until("hold")
+        run.say("pain")
+    elif phase == "done":
+        run.say("red_flag")
+    else:
+        run.until(phase)
+    assert run.phase() == phase
+    answer = run.say(name, **SLOTS.get(name, {}))
+    assert said(answer), f"{name} in {phase} said nothing"
+    run.wait_ms(2000)  # and the session goes on without error

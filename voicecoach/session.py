@@ -1,0 +1,537 @@
+"""The coaching session: a pure state machine over a list of exercises.
+
+Events in (`handle(intent, now)`, `tick(now)`), actions out (`Say`, `Cue`, `StateChanged`,
+`Record`). Time is passed in; nothing here sleeps, reads a clock or does I/O. How long the
+coach takes to say something comes from an injected estimate, so instructions are never talked
+over by a countdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Final, Literal
+
+from voicecoach.catalog import Catalog, Dose, Exercise, RoutineItem, Variation
+from voicecoach.grammar import SlotValue
+from voicecoach.intents import Intent
+
+Phase = Literal[
+    "intro", "get_ready", "hold", "relax", "reps", "switch_side", "rest", "paused",
+    "confirm_stop", "pain_check", "done",
+]  # fmt: skip
+Side = Literal["left", "right"]
+
+GET_READY_S: Final = 3.0
+"""The moment between the instructions and the first rep."""
+RELAX_S: Final = 3.0
+"""Between two held reps."""
+SWITCH_SIDE_S: Final = 5.0
+REP_PACE_S: Final = 4.0
+"""Time given to one rep of a movement that is not held (cat-cow, leg lifts)."""
+HOLD_STEP_S: Final = 5
+"""What "hold longer" and "hold shorter" add or take away."""
+MIN_HOLD_S: Final = 3
+MAX_HOLD_S: Final = 120
+PAIN_ANSWER_TIMEOUT_S: Final = 10.0
+"""After "it hurts", how long the coach waits for an answer before carrying on gently."""
+SPEECH_GAP_S: Final = 0.5
+"""Silence after the coach speaks, before the next timed phase starts."""
+# Phases that wait for the person and stop the clock.
+WAITING_PHASES: Final = ("paused", "confirm_stop", "pain_check", "done")
+
+DISCLAIMER: Final = (
+    "Before we start: this is general guidance from published articles, not medical advice. "
+    "Stop if anything hurts."
+)
+
+
+@dataclass(frozen=True)
+class Say:
+    """Speak this."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A short sound: "start" of a hold or rep, "end" of it, "tick" in the last seconds."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    """The session moved on: logged as a "state" event."""
+
+    exercise: str | None
+    phase: Phase
+    variation: str | None
+    side: Side | None
+    rep: int
+    set: int
+    hold_s: int
+
+
+@dataclass(frozen=True)
+class Record:
+    """Something for the history: "exercise_done", "skipped", "pain", "red_flag", "ended"."""
+
+    event: str
+    data: Mapping[str, SlotValue | None]
+
+
+Action = Say | Cue | StateChanged | Record
+
+
+@dataclass(frozen=True)
+class Step:
+    """One exercise of the session, in the form being done."""
+
+    exercise: Exercise
+    variation: Variation | None = None
+
+    @property
+    def dose(self) -> Dose:
+        return self.variation.dose if self.variation else self.exercise.dose
+
+    @property
+    def name(self) -> str:
+        return self.variation.name if self.variation else self.exercise.name
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        if self.variation is not None and self.variation.steps:
+            return self.variation.steps
+        return self.exercise.steps
+
+
+@dataclass
+class _Timed:
+    """The phase now, when it ends, and the cues still to come in it."""
+
+    phase: Phase
+    ends_at: float
+    cues: list[tuple[float, Action]] = field(default_factory=list)
+
+
+def default_speech_s(text: str) -> float:
+    """About 165 words a minute, plus a little for each sentence."""
+    return len(text.split()) / 165 * 60 + 0.3 * text.count(".")
+
+
+class Session:
+    """A coaching session. Create it, call `start(now)`, then `handle` and `tick`."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        items: list[RoutineItem],
+        *,
+        first_session: bool = False,
+        speech_s: Callable[[str], float] = default_speech_s,
+        hold_overrides: Mapping[str, int] | None = None,
+    ) -> None:
+        if not items:
+            raise ValueError("a session needs at least one exercise")
+        self.catalog = catalog
+        self.steps = [
+            Step(
+                catalog.exercise(item.exercise_id),
+                catalog.exercise(item.exercise_id).variation(item.variation_id)
+                if item.variation_id
+                else None,
+            )
+            for item in items
+        ]
+        self.first_session = first_session
+        self.speech_s = speech_s
+        self.hold_for: dict[str, int] = dict(hold_overrides or {})
+        """Hold targets changed by the person, per exercise id: kept for the whole session."""
+        self.index = 0
+        self.side: Side | None = None
+        self.set = 1
+        self.rep = 1
+        self.timed = _Timed("intro", 0.0)
+        self.last_said = ""
+        self._waiting_from: _Timed | None = None
+        """The timed phase a pause, a stop question or a pain check interrupted."""
+        self._paused_left_s = 0.0
+
+    # --- what is going on ------------------------------------------------------------------
+
+    @property
+    def phase(self) -> Phase:
+        return self.timed.phase
+
+    @property
+    def step(self) -> Step:
+        return self.steps[self.index]
+
+    def hold_s(self, step: Step | None = None) -> int:
+        step = step or self.step
+        return self.hold_for.get(step.exercise.id, step.dose.hold_s)
+
+    def _state(self) -> StateChanged:
+        done = self.phase == "done"
+        return StateChanged(
+            exercise=None if done else self.step.exercise.id,
+            phase=self.phase,
+            variation=None if done or self.step.variation is None else self.step.variation.id,
+            side=self.side,
+            rep=self.rep,
+            set=self.set,
+            hold_s=0 if done else self.hold_s(),
+        )
+
+    # --- events ----------------------------------------------------------------------------
+
+    def start(self, now: float) -> list[Action]:
+        actions: list[Action] = []
+        if self.first_session:
+            flags = " ".join(f.text for f in self.catalog.red_flags if f.urgent)
+            actions += self._say(f"{DISCLAIMER} See a doctor if: {flags}")
+        return actions + self._intro(now, actions)
+
+    def tick(self, now: float) -> list[Action]:
+        """Everything due by `now`: cues within the phase, and the phases that end."""
+        actions: list[Action] = []
+        while self.phase not in WAITING_PHASES:
+            due = [cue for cue in self.timed.cues if cue[0] <= now]
+            self.timed.cues = [cue for cue in self.timed.cues if cue[0] > now]
+            for _, action in due:
+                actions.append(action)
+                if isinstance(action, Say):
+                    self.last_said = action.text
+            if now < self.timed.ends_at:
+                break
+            actions += self._advance(self.timed.ends_at)
+        if self.phase == "pain_check" and now >= self.timed.ends_at:
+            actions += self._pain_timeout(now)
+        return actions
+
+    def handle(self, intent: Intent, now: float) -> list[Action]:
+        """What the coach does when the person says `intent`."""
+        actions = self.tick(now)
+        handler = getattr(self, f"_on_{intent.name}", None)
+        if handler is None:  # pragma: no cover - every intent has a handler (tested)
+            return actions
+        result: list[Action] = handler(intent.slots, now)
+        return actions + result
+
+    # --- building phases -------------------------------------------------------------------
+
+    def _say(self, text: str) -> list[Action]:
+        self.last_said = text
+        return [Say(text)]
+
+    def _enter(
+        self, phase: Phase, ends_at: float, cues: list[tuple[float, Action]] | None = None
+    ) -> list[Action]:
+        self.timed = _Timed(phase, ends_at, cues or [])
+        return [self._state()]
+
+    def _speech_end(self, now: float, actions: list[Action]) -> float:
+        spoken = sum(self.speech_s(a.text) for a in actions if isinstance(a, Say))
+        return now + spoken + (SPEECH_GAP_S if spoken else 0.0)
+
+    def _intro(self, now: float, before: list[Action] | None = None) -> list[Action]:
+        step = self.step
+        self.side = "left" if step.dose.per_side else None
+        self.set = 1
+        self.rep = 1
+        parts = [f"Next: {step.name}. {step.exercise.benefit}"]
+        parts += list(step.steps)
+        for caution in (
+            *step.exercise.cautions,
+            *(step.variation.cautions if step.variation else ()),
+        ):
+            parts.append(f"Careful: {caution.text}")
+        parts.append(self._dose_sentence(step))
+        said = self._say(" ".join(parts))
+        ends = self._speech_end(now, [*(before or []), *said])
+        return said + self._enter("intro", ends)
+
+    def _dose_sentence(self, step: Step) -> str:
+        dose = step.dose
+        reps = f"{dose.reps} {'rep' if dose.reps == 1 else 'reps'}"
+        if dose.per_side:
+            reps += " on each side"
+        hold = f", holding each for {self.hold_s(step)} seconds" if self.hold_s(step) else ""
+        sets = f", {dose.sets} sets" if dose.sets > 1 else ""
+        return f"We'll do {reps}{hold}{sets}."
+
+    def _start_rep(self, now: float) -> list[Action]:
+        step = self.step
+        dose = step.dose
+        side = f" on your {self.side} side" if self.side else ""
+        hold = self.hold_s()
+        if self.rep == dose.reps and dose.last_hold_s and hold:
+            hold = max(hold, dose.last_hold_s)
+        if hold:
+            text = f"Rep {self.rep} of {dose.reps}{side}. Hold for {hold} seconds."
+            said = self._say(text)
+            start = self._speech_end(now, said)
+            ends = start + hold
+            cues: list[tuple[float, Action]] = [(start, Cue("start"))]
+            if hold >= 20:
+                cues.append((start + hold / 2, Say("Halfway.")))
+            if hold >= 15:
+                cues.append((ends - 10, Say("Ten seconds left.")))
+            if hold >= 5:
+                cues.append((ends - 3, Say("Three, two, one.")))
+            cues.append((ends, Say("And relax.")))
+            return said + self._enter("hold", ends, cues)
+        said = self._say(f"Rep {self.rep} of {dose.reps}{side}.")
+        start = self._speech_end(now, said)
+        return said + self._enter("reps", start + REP_PACE_S, [(start, Cue("start"))])
+
+    def _advance(self, now: float) -> list[Action]:
+        """The timed phase that ends at `now` is over: what comes after it."""
+        phase, dose = self.phase, self.step.dose
+        if phase == "intro":
+            said = self._say("Get ready.")
+            return said + self._enter("get_ready", self._speech_end(now, said) + GET_READY_S)
+        if phase in ("get_ready", "switch_side"):
+            return self._start_rep(now)
+        if phase == "rest":
+            self.set += 1
+            self.rep = 1
+            self.side = "left" if dose.per_side else None
+            return self._start_rep(now)
+        if phase in ("hold", "reps", "relax"):
+            if phase == "hold" and self.rep < dose.reps:
+                return self._enter("relax", now + RELAX_S)
+            if phase == "relax" or self.rep < dose.reps:
+                self.rep += 1
+                return self._start_rep(now)
+            if self.side == "left":
+                self.side = "right"
+                self.rep = 1
+                said = self._say("Switch sides.")
+                return said + self._enter(
+                    "switch_side", self._speech_end(now, said) + SWITCH_SIDE_S
+                )
+            if self.set < dose.sets:
+                said = self._say(f"Rest for {dose.rest_s} seconds.")
+                return said + self._enter("rest", self._speech_end(now, said) + dose.rest_s)
+            actions: list[Action] = [Record("exercise_done", self._record())]
+            return actions + self._next_exercise(now)
+        return []  # pragma: no cover - waiting phases do not time out here
+
+    def _record(self) -> dict[str, SlotValue | None]:
+        return {
+            "exercise": self.step.exercise.id,
+            "variation": self.step.variation.id if self.step.variation else None,
+            "hold_s": self.hold_s(),
+        }
+
+    def _next_exercise(self, now: float) -> list[Action]:
+        if self.index + 1 >= len(self.steps):
+            said = self._say("That's the whole routine. Well done.")
+            return [*said, Record("ended", {"completed": 1}), *self._enter("done", now)]
+        self.index += 1
+        return self._intro(now)
+
+    # --- the person's commands -------------------------------------------------------------
+
+    def _interrupted(self) -> _Timed:
+        """The timed phase to go back to (the one before a pause or a question)."""
+        return self._waiting_from or self.timed
+
+    def _wait(self, phase: Phase, now: float, until: float = float("inf")) -> list[Action]:
+        """Stops the clock of the timed phase and waits for the person (at most `until`)."""
+        if self._waiting_from is None:
+            self._waiting_from = self.timed
+            self._paused_left_s = max(0.0, self.timed.ends_at - now)
+        return self._enter(phase, until)
+
+    def _back_to_timed(self, now: float) -> list[Action]:
+        previous = self._waiting_from
+        self._waiting_from = None
+        if previous is None:
+            return []
+        shift = now + self._paused_left_s - previous.ends_at
+        cues = [(t + shift, a) for t, a in previous.cues]
+        return self._enter(previous.phase, now + self._paused_left_s, cues)
+
+    def _on_pause(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        if self.phase in ("paused", "done"):
+            return self._say(
+                "We're paused. Say resume when you're ready."
+                if self.phase == "paused"
+                else "The session is over."
+            )
+        said = self._say("Paused. Say resume when you're ready.")
+        return said + self._wait("paused", now)
+
+    def _on_resume(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        if self.phase not in ("paused", "confirm_stop", "pain_check"):
+            return self._say("We're already going.")
+        said = self._say("Let's carry on.")
+        return said + self._back_to_timed(self._speech_end(now, said))
+
+    def _on_stop(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        if self.phase == "done":
+            return self._say("The session is over.")
+        said = self._say("End the session? Say yes or no.")
+        return said + self._wait("confirm_stop", now)
+
+    def _on_yes(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        if self.phase == "confirm_stop":
+            self._waiting_from = None
+            said = self._say("Okay, we'll stop here. Well done today.")
+            return [*said, Record("ended", {"completed": 0}), *self._enter("done", now)]
+        if self.phase == "pain_check":
+            return self._on_easier(slots, now)
+        return self._say("Okay.")
+
+    def _on_no(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        if self.phase in ("confirm_stop", "pain_check"):
+            return self._on_resume(slots, now)
+        return self._say("Okay.")
+
+    def _on_next(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        if self.phase == "done":
+            return self._say("The session is over.")
+        self._waiting_from = None
+        return [Record("exercise_done", self._record()), *self._next_exercise(now)]
+
+    def _on_skip(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        if self.phase == "done":
+            return self._say("The session is over.")
+        self._waiting_from = None
+        return [Record("skipped", self._record()), *self._next_exercise(now)]
+
+    def _on_previous(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        self._waiting_from = None
+        self.index = max(0, self.index - 1)
+        return self._intro(now)
+
+    def _on_repeat(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        return (
+            [Say(self.last_said)] if self.last_said else self._say("I haven't said anything yet.")
+        )
+
+    def _change_hold(self, seconds: int, now: float) -> list[Action]:
+        if self.phase == "done":
+            return self._say("The session is over.")
+        if not self.step.dose.hold_s:
+            return self._say(f"{self.step.name} isn't held: there's no hold to change.")
+        old = self.hold_s()
+        new = max(MIN_HOLD_S, min(MAX_HOLD_S, seconds))
+        self.hold_for[self.step.exercise.id] = new
+        timed = self._interrupted()
+        if timed.phase == "hold":
+            timed.ends_at += new - old
+            timed.cues = [(t + (new - old), a) for t, a in timed.cues]
+        bound = " That's the limit." if new != seconds else ""
+        return [*self._say(f"Holding for {new} seconds.{bound}"), self._state()]
+
+    def _on_hold_longer(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        return self._change_hold(self.hold_s() + HOLD_STEP_S, now)
+
+    def _on_hold_shorter(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        return self._change_hold(self.hold_s() - HOLD_STEP_S, now)
+
+    def _on_set_hold(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        seconds = slots.get("seconds")
+        return self._change_hold(int(seconds) if isinstance(seconds, int) else self.hold_s(), now)
+
+    def _switch_variation(self, direction: str, now: float) -> list[Action]:
+        if self.phase == "done":
+            return self._say("The session is over.")
+        step = self.step
+        choices = [
+            v for v in step.exercise.variations if v.direction == direction and v != step.variation
+        ]
+        if not choices:
+            return self._say(f"There's no {direction} version of {step.exercise.name}.")
+        self._waiting_from = None
+        self.steps[self.index] = replace(step, variation=choices[0])
+        return [
+            Record("variation", {"exercise": step.exercise.id, "variation": choices[0].id}),
+            *self._intro(now),
+        ]
+
+    def _on_easier(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        return self._switch_variation("easier", now)
+
+    def _on_harder(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        return self._switch_variation("harder", now)
+
+    def _on_whats_next(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        if self.index + 1 >= len(self.steps):
+            return self._say("This is the last exercise.")
+        following = self.steps[self.index + 1]
+        return self._say(f"Next is {following.name}. {following.steps[0]}")
+
+    def _on_time_left(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        timed = self._interrupted()
+        left = max(0, round(timed.ends_at - now)) if timed.ends_at != float("inf") else 0
+        if self.phase == "paused":
+            left = round(self._paused_left_s)
+        remaining = len(self.steps) - self.index - 1
+        what = {"hold": "of this hold", "rest": "of rest", "reps": "for this rep"}.get(
+            timed.phase, "in this part"
+        )
+        return self._say(f"{left} seconds {what}, then {remaining} more exercises after this one.")
+
+    def _on_why(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        return self._say(self.step.exercise.benefit)
+
+    def _on_help(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        if self.phase == "confirm_stop":
+            return self._say("Say yes to end the session, or no to carry on.")
+        if self.phase == "paused":
+            return self._say("Say resume to carry on, or stop to end the session.")
+        return self._say(
+            "You can say: next, skip, repeat, pause, hold longer, hold shorter, easier, harder, "
+            "what's next, how much longer, why, it hurts, or stop."
+        )
+
+    def _on_start_exercise(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        wanted = str(slots.get("exercise", ""))
+        self._waiting_from = None
+        for index, step in enumerate(self.steps):
+            if step.exercise.id == wanted:
+                self.index = index
+                return self._intro(now)
+        self.steps.insert(self.index + 1, Step(self.catalog.exercise(wanted)))
+        self.index += 1
+        return self._intro(now)
+
+    def _on_pain(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        if self.phase == "done":
+            return self._say("If something hurts, rest, and see a doctor if it doesn't settle.")
+        caution = next(
+            (c.text for c in self.catalog.general_cautions if "back off" in c.text.lower()),
+            "Back off: a stretch should never hurt.",
+        )
+        easier = any(v.direction == "easier" for v in self.step.exercise.variations)
+        offer = "Say easier for a gentler version, or skip." if easier else "Say skip to move on."
+        said = self._say(f"Stop the movement now. {caution} {offer}")
+        record = Record("pain", {"exercise": self.step.exercise.id})
+        until = self._speech_end(now, said) + PAIN_ANSWER_TIMEOUT_S
+        return [*said, record, *self._wait("pain_check", now, until)]
+
+    def _pain_timeout(self, now: float) -> list[Action]:
+        """No answer after "it hurts": carry on gently, with the easier version if there is one."""
+        if any(v.direction == "easier" for v in self.step.exercise.variations):
+            return self._say(
+                "Let's carry on gently, with the easier version."
+            ) + self._switch_variation("easier", now)
+        said = self._say("Let's carry on gently.")
+        return said + self._back_to_timed(self._speech_end(now, said))
+
+    def _on_red_flag(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        flags = " ".join(f.text for f in self.catalog.red_flags if f.urgent)
+        said = self._say(
+            "Let's stop the session here. The articles say to see a doctor or urgent care if: "
+            f"{flags}"
+        )
+        self._waiting_from = None
+        record = Record(
+            "red_flag", {"exercise": None if self.phase == "done" else self.step.exercise.id}
+        )
+        return [*said, record, Record("ended", {"completed": 0}), *self._enter("done", now)]
