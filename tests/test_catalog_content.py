@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.catalog import DIRECTIONS, Catalog, load_catalog, normalize_name
+from voicecoach.catalog import DIRECTIONS, Catalog, normalize_name
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
+def catalog(bundled_catalog: Catalog) -> Catalog:
+    return bundled_catalog
 
 
 # The exercises issue 2 names; each must be found by every one of these names.

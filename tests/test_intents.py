@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.catalog import Catalog, load_catalog
-from voicecoach.grammar import INTENT_NAMES, Grammar, expand_template, load_grammar
-from voicecoach.intents import CommandIndex, build_index, conflicts, match, normalize
+from voicecoach.catalog import Catalog
+from voicecoach.grammar import INTENT_NAMES, Grammar, expand_template
+from voicecoach.intents import CommandIndex, conflicts, match, normalize
 from voicecoach.labelled import read_labelled, score
 from voicecoach.numbers import number_to_words
 
@@ -16,18 +16,18 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
+def catalog(bundled_catalog: Catalog) -> Catalog:
+    return bundled_catalog
 
 
 @pytest.fixture(scope="module")
-def grammar(catalog: Catalog) -> Grammar:
-    return load_grammar(catalog)
+def grammar(bundled_grammar: Grammar) -> Grammar:
+    return bundled_grammar
 
 
 @pytest.fixture(scope="module")
-def index(grammar: Grammar) -> CommandIndex:
-    return build_index(grammar)
+def index(bundled_index: CommandIndex) -> CommandIndex:
+    return bundled_index
 
 
 def test_every_template_is_covered_by_a_test_sentence(grammar: Grammar) -> None:
