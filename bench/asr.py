@@ -154,6 +154,9 @@ def run(
             key = condition_of(case)
             tally.total[f"intent {case.expect}"] += 1
             tally.right[f"intent {case.expect}"] += right
+            family = "flite" if "@flite" in case.audio.name else "espeak-ng"
+            tally.total[f"voices {family}, {key}"] += 1
+            tally.right[f"voices {family}, {key}"] += right
         tally.total[key] += 1
         tally.right[key] += right
         print(f"\r  {engine.name}: {number}/{len(cases)}", end="", file=sys.stderr, flush=True)
@@ -275,8 +278,12 @@ def main() -> None:
         f"\nengine load {load_s:.2f} s; peak memory (engine run, before the baseline) "
         f"{peak_mb:.0f} MB, bare Python {bare_python_rss_mb():.0f} MB"
     )
-    print("\naccuracy per intent (all conditions):")
     ours = results[names[0]]
+    print("\ncommands right by voice family (flite voices are built from human recordings;")
+    print("espeak-ng's are formant synthesis, further from human speech):")
+    for key in sorted(k for k in ours.total if k.startswith("voices ")):
+        print(f"  {key[7:]:<28} {ours.rate(key)}")
+    print("\naccuracy per intent (all conditions):")
     for key in sorted(k for k in ours.total if k.startswith("intent ")):
         print(f"  {key[7:]:<16} {ours.rate(key)}")
 

@@ -56,11 +56,14 @@ def test_every_clip_gives_its_command_or_is_a_known_failure(
 
 
 def first_passing(cases: list[Case], expect: str) -> Case:
-    return next(
+    """A clean clip of `expect` that passes, from a flite voice when there is one (built from
+    human speech, recognised with a wide margin: these tests are about streams, not accuracy)."""
+    passing = [
         c
         for c in cases
         if c.expect == expect and c.known_failure is None and "+" not in c.audio.name
-    )
+    ]
+    return next((c for c in passing if "@flite" in c.audio.name), passing[0])
 
 
 def test_two_commands_in_one_stream_with_times(

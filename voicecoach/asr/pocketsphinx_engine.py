@@ -20,14 +20,22 @@ from voicecoach.errors import VoiceCoachError
 from voicecoach.grammar import Grammar, phrase_automaton
 
 COMMANDS_SEARCH: Final = "commands"
+PHONES_SEARCH: Final = "phones"
+# The second pass: a loop of any phones (uniform, no phone language model), scoring every other
+# frame (ds 2) so it costs about half the grammar decode. How much better it explains the
+# segment than the grammar does ("phone_llr") is the strongest single clue that what was said
+# is not a command.
+PHONE_LOOP_OPTIONS: Final[dict[str, Any]] = {"ds": 2}
 # How many n-best entries to look through for a complete sentence.
 NBEST_DEPTH: Final = 10
-# PocketSphinx returns scores as linear probabilities; a zero (underflow) is taken as this
-# natural-log value per frame.
-UNDERFLOW_LOG_PER_FRAME: Final = -10.0
+# PocketSphinx returns acoustic scores as linear values exp(score), where score is about 1/1024
+# of the natural log (its scores are shifted by 10 bits): around -0.004 per frame. A zero
+# (underflow, not seen on the test or tuning clips) is taken as this, far below that.
+UNDERFLOW_LOG_PER_FRAME: Final = -0.1
 FILLER_WORDS: Final = frozenset({"<s>", "</s>", "<sil>", "[NOISE]", "[BREATH]", "[COUGH]"})
 FEATURE_NAMES: Final = (
     "complete", "gap", "speech_score", "worst_word_score", "frames_per_phone", "words",
+    "phone_llr", "duration",
 )  # fmt: skip
 
 
@@ -91,6 +99,19 @@ def _ln(value: float) -> float | None:
     return math.log(value) if value > 0 else None
 
 
+def acoustic_log_score(segments: Any) -> tuple[float, int]:
+    """Natural-log acoustic score of a whole segmentation (words and fillers, or phones) and
+    its number of frames; a segment whose score underflowed to 0 counts
+    UNDERFLOW_LOG_PER_FRAME per frame."""
+    total, frames = 0.0, 0
+    for segment in segments or ():
+        count = max(1, segment.end_frame - segment.start_frame + 1)
+        score = _ln(segment.ascore)
+        total += score if score is not None else UNDERFLOW_LOG_PER_FRAME * count
+        frames += count
+    return total, frames
+
+
 def clean_words(text: str) -> str:
     """Hypothesis text without fillers and alternate-pronunciation marks ("word(2)")."""
     return " ".join(w.split("(")[0] for w in text.split() if w not in FILLER_WORDS)
@@ -137,6 +158,9 @@ class PocketSphinxEngine:
         fsg = self.decoder.create_fsg(COMMANDS_SEARCH, start, final, transitions)
         self.decoder.add_fsg(COMMANDS_SEARCH, fsg)
         self.decoder.activate_search(COMMANDS_SEARCH)
+        self.phone_loop = new_decoder(lm=None, **PHONE_LOOP_OPTIONS)
+        self.phone_loop.add_allphone_file(PHONES_SEARCH, None)
+        self.phone_loop.activate_search(PHONES_SEARCH)
         self.last_features: dict[str, float] = {}
 
     def start(self) -> None:
@@ -147,9 +171,9 @@ class PocketSphinxEngine:
 
     def _decode_segment(self) -> None:
         # The whole segment at once (full_utt): the cepstral mean is the segment's own, so a
-        # segment gives the same result whatever was heard before it. Measured on the test
-        # clips, this beats streaming from a fixed start mean (58.8% / 17.1% / 17.1% on clean /
-        # pink / babble commands, against 54.7% / 65.7% / 30.0%, before rejection).
+        # segment gives the same result whatever was heard before it. On the test commands
+        # before rejection, streaming from a fixed start mean got 58.8% / 17.1% / 17.1% right
+        # (clean / pink / babble), this 54.7% / 65.7% / 30.0% (both before the noise floor).
         self.decoder.reinit_feat()  # the noise estimate must not carry over between segments
         self.decoder.start_utt()
         self.decoder.process_raw(b"".join(self._segment), False, True)
@@ -164,6 +188,8 @@ class PocketSphinxEngine:
     def finish(self) -> Decoded:
         self._decode_segment()
         phrase, features = self._analyse()
+        if phrase is not None:
+            features.update(self._phone_loop_features())
         self.last_features = features
         if phrase is None:
             return Decoded("", 0.0, accepted=False)
@@ -171,6 +197,24 @@ class PocketSphinxEngine:
             return Decoded(phrase, 1.0, accepted=True)
         probability = self.confidence.probability(features)
         return Decoded(phrase, probability, accepted=probability >= self.confidence.threshold)
+
+    def _phone_loop_features(self) -> dict[str, float]:
+        """The grammar decode's log acoustic score per frame minus the phone loop's on the
+        same segment (both are relative to each frame's best senone), and the segment's
+        length in seconds."""
+        audio = b"".join(self._segment)
+        self.phone_loop.reinit_feat()  # as for the grammar decode: no noise estimate carried over
+        self.phone_loop.start_utt()
+        self.phone_loop.process_raw(audio, False, True)
+        self.phone_loop.end_utt()
+        grammar_score, grammar_frames = acoustic_log_score(self.decoder.seg())
+        loop_score, loop_frames = acoustic_log_score(self.phone_loop.seg())
+        llr = (
+            grammar_score / grammar_frames - loop_score / loop_frames
+            if grammar_frames and loop_frames
+            else UNDERFLOW_LOG_PER_FRAME
+        )
+        return {"phone_llr": llr, "duration": len(audio) / 2 / SAMPLE_RATE}
 
     def _analyse(self) -> tuple[str | None, dict[str, float]]:
         """The first complete sentence in the n-best list and the features of the decode."""
