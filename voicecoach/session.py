@@ -15,6 +15,7 @@ from typing import Final, Literal
 from voicecoach.catalog import Catalog, Dose, Exercise, RoutineItem, Variation
 from voicecoach.grammar import SlotValue
 from voicecoach.intents import Intent
+from voicecoach.voice import estimate_speech_s
 
 Phase = Literal[
     "intro", "get_ready", "hold", "relax", "reps", "switch_side", "rest", "paused",
@@ -115,11 +116,6 @@ class _Timed:
     cues: list[tuple[float, Action]] = field(default_factory=list)
 
 
-def default_speech_s(text: str) -> float:
-    """About 165 words a minute, plus a little for each sentence."""
-    return len(text.split()) / 165 * 60 + 0.3 * text.count(".")
-
-
 class Session:
     """A coaching session. Create it, call `start(now)`, then `handle` and `tick`."""
 
@@ -129,7 +125,7 @@ class Session:
         items: list[RoutineItem],
         *,
         first_session: bool = False,
-        speech_s: Callable[[str], float] = default_speech_s,
+        speech_s: Callable[[str], float] = estimate_speech_s,
         hold_overrides: Mapping[str, int] | None = None,
     ) -> None:
         if not items:

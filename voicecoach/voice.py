@@ -1,0 +1,609 @@
+"""Speech out: how long a sentence takes to say, the speakers that say it (pyttsx3, silent, a WAV
+timeline) and the half-duplex gate that keeps the recogniser from hearing the coach.
+
+Times are session seconds (`at_s`, `now_s`): audio time when the input is a file or a timeline.
+Every speaker queues an utterance that arrives while it is still talking after the one in
+progress, and the gate does the same, so all of them agree on when the coach talks."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Protocol, TypeVar
+
+from voicecoach.audio import SAMPLE_RATE, AudioError, Samples, read_wav, silence, write_wav
+from voicecoach.errors import VoiceCoachError
+from voicecoach.numbers import MAX_SPOKEN_NUMBER, ONES, number_to_words
+
+DEFAULT_RATE_WPM: Final = 165
+"""Speaking rate of every speaker unless told otherwise, in espeak-ng words per minute."""
+
+# estimate_speech_s counts in beats: one beat is 60 / words_per_minute seconds, espeak-ng's
+# nominal time for one word. Fitted by least squares on espeak-ng 1.51 renderings (full WAV
+# length, closing pause included) of 20 coaching sentences at 140, 165 and 200 wpm; on 10 other
+# sentences the estimate is off by 7.6% on average and 29% at worst (a one-word "Bridge.").
+LETTER_BEATS: Final = 0.155
+"""Time per letter (or per letter of a number written out): long words take longer."""
+CLAUSE_PAUSE_BEATS: Final = 1.0
+"""Pause at a comma, semicolon, colon or dash inside the text."""
+SENTENCE_PAUSE_BEATS: Final = 0.9
+"""Pause at a full stop, question or exclamation mark followed by more text."""
+END_PAUSE_BEATS: Final = 1.45
+"""Onset plus the pause espeak-ng adds after the last word (0.33 s of it at 165 wpm)."""
+
+GATE_TAIL_S: Final = 0.3
+"""How long recognition stays off after the coach stops talking. Sound keeps reaching the
+microphone after the last sample leaves the program: the audio stack's output buffer (ALSA or
+PulseAudio, 50-200 ms), the room's reverberation (0.1-0.3 s in a furnished room) and the
+recogniser's own end-of-speech hangover; 0.3 s covers them without making the user wait."""
+
+ESPEAK_TIMEOUT_S: Final = 30.0
+"""Longest one espeak-ng rendering may take (it takes about 30 ms per sentence)."""
+STARTUP_TIMEOUT_S: Final = 10.0
+"""Longest the pyttsx3 worker may take to create its engine before the speaker gives up."""
+PLAYER_PROBE_S: Final = 0.05
+"""Length of the silent clip played through aplay to check that an output device opens."""
+PLAYER_TIMEOUT_S: Final = 5.0
+"""Longest the aplay probe may take (a blocked audio device would otherwise hang start-up)."""
+ESPEAK_IDLE_TIMEOUT_S: Final = 2.0
+"""Longest the pyttsx3 worker waits for libespeak-ng to go idle before an utterance."""
+ESPEAK_IDLE_POLL_S: Final = 0.005
+"""How often it checks meanwhile (it is idle at once in nearly every case)."""
+FINISH_TIMEOUT_FACTOR: Final = 3.0
+FINISH_TIMEOUT_S: Final = 5.0
+"""The pyttsx3 worker waits at most FINISH_TIMEOUT_FACTOR x the estimated duration plus
+FINISH_TIMEOUT_S for an utterance's end before it moves on (a lost event must not stall it)."""
+
+_NUMBER: Final = re.compile(r"\d+")
+_WORD: Final = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_CLAUSE_BREAK: Final = re.compile(r"[,;:](?=\s)|\s[-\u2013\u2014]\s|\u2014")
+_SENTENCE_BREAK: Final = re.compile(r"[.!?\u2026]+(?=\s+\S)")
+
+
+class VoiceError(VoiceCoachError):
+    """Speech output that cannot start or fails: a missing program, library or audio device."""
+
+
+def _spoken_number(digits: str) -> str:
+    value = int(digits)
+    if value <= MAX_SPOKEN_NUMBER:
+        return number_to_words(value)
+    return " ".join(ONES[int(digit)] for digit in digits)  # an approximation: said digit by digit
+
+
+def estimate_speech_s(text: str, words_per_minute: float = DEFAULT_RATE_WPM) -> float:
+    """Seconds that speaking `text` takes at `words_per_minute` (espeak-ng's rate scale):
+    its words, weighted by their letters, plus pauses at punctuation and after the last word.
+    0.0 for text with no words (nothing is spoken)."""
+    if words_per_minute <= 0:
+        raise ValueError(f"words_per_minute must be positive, not {words_per_minute}")
+    spoken = _NUMBER.sub(lambda found: _spoken_number(found.group()), text)
+    words: list[str] = _WORD.findall(spoken)
+    if not words:
+        return 0.0
+    letters = sum(len(word) - word.count("'") for word in words)
+    beats = (
+        letters * LETTER_BEATS
+        + len(_CLAUSE_BREAK.findall(spoken)) * CLAUSE_PAUSE_BEATS
+        + len(_SENTENCE_BREAK.findall(spoken)) * SENTENCE_PAUSE_BEATS
+        + END_PAUSE_BEATS
+    )
+    return beats * 60.0 / words_per_minute
+
+
+def _speakable(text: str) -> bool:
+    return _WORD.search(text) is not None
+
+
+def _one_line(text: str) -> str:
+    """The first non-empty line of a program's or library's message, for a one-line error."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "no message")
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """One utterance placed on the session's timeline."""
+
+    text: str
+    """What was said."""
+    start_s: float
+    """Session time the coach starts saying it (after the utterance before it, if that was
+    still playing when it was asked for)."""
+    duration_s: float
+    """How long it lasts: estimated (MuteSpeaker, HalfDuplexGate) or rendered (WavSpeaker)."""
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.duration_s
+
+
+@dataclass
+class _Schedule:
+    """Utterances in time order, each starting no earlier than the previous one ends."""
+
+    spoken: list[Spoken] = field(default_factory=list)
+    """Everything placed so far, cut short where a stop happened."""
+
+    @property
+    def end_s(self) -> float:
+        return self.spoken[-1].end_s if self.spoken else -math.inf
+
+    def place(self, text: str, at_s: float, duration_s: float) -> Spoken:
+        utterance = Spoken(text, max(at_s, self.end_s), duration_s)
+        self.spoken.append(utterance)
+        return utterance
+
+    def cut(self, now_s: float) -> None:
+        """Drops what starts at or after `now_s` and ends the utterance in progress there."""
+        while self.spoken and self.spoken[-1].start_s >= now_s:
+            self.spoken.pop()
+        if self.spoken and self.spoken[-1].end_s > now_s:
+            last = self.spoken.pop()
+            self.spoken.append(Spoken(last.text, last.start_s, now_s - last.start_s))
+
+    def at(self, now_s: float) -> Spoken | None:
+        """The utterance being said at `now_s` (start inclusive, end exclusive)."""
+        for utterance in reversed(self.spoken):
+            if utterance.end_s <= now_s:
+                return None
+            if utterance.start_s <= now_s:
+                return utterance
+        return None
+
+
+class Speaker(Protocol):
+    """Where the coach's "say this" actions go. Every method returns at once."""
+
+    def say(self, text: str, at_s: float) -> float:
+        """Queues `text`, asked for at session time `at_s`; returns its expected duration."""
+        ...
+
+    def stop(self) -> None:
+        """Cuts short what is being said (where the engine can) and drops everything queued
+        (on pause and stop). The timeline speakers also take the session time: stop(now_s)."""
+        ...
+
+    def speaking(self, now_s: float) -> bool:
+        """Whether the coach is talking (or has something queued) at session time `now_s`."""
+        ...
+
+    def close(self) -> None:
+        """Finishes what is queued, then releases the engine, thread or file."""
+        ...
+
+
+_S = TypeVar("_S", bound="_ClosesOnExit")
+
+
+class _ClosesOnExit:
+    """`with Speaker(...) as speaker:` closes the speaker at the end of the block."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class MuteSpeaker(_ClosesOnExit):
+    """Says nothing; each utterance takes its estimated time on the session clock (--mute).
+    Its "now" for stop() without a time is the latest session time it was given."""
+
+    def __init__(self, rate: int = DEFAULT_RATE_WPM) -> None:
+        self.rate = rate
+        """Words per minute the estimates assume."""
+        self._schedule = _Schedule()
+        self._latest_s = -math.inf
+
+    @property
+    def spoken(self) -> tuple[Spoken, ...]:
+        """Every utterance as placed on the timeline, cut short where stop() happened."""
+        return tuple(self._schedule.spoken)
+
+    def say(self, text: str, at_s: float) -> float:
+        self._latest_s = max(self._latest_s, at_s)
+        if not _speakable(text):
+            return 0.0
+        return self._schedule.place(text, at_s, estimate_speech_s(text, self.rate)).duration_s
+
+    def stop(self, now_s: float | None = None) -> None:
+        """Ends speech at `now_s`; without it, at the latest time this speaker was given."""
+        if now_s is not None:
+            self._latest_s = now_s
+        self._schedule.cut(self._latest_s)
+
+    def speaking(self, now_s: float) -> bool:
+        self._latest_s = max(self._latest_s, now_s)
+        return self._schedule.at(now_s) is not None
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class WavSpeaker(_ClosesOnExit):
+    """Renders every utterance with the espeak-ng program onto the session's audio timeline,
+    silent where nothing is said, and writes it as a 16 kHz mono WAV on close()
+    (--speak-to FILE.wav). A file has no clock: its "now" is the latest session time it was
+    given (by say, speaking or stop)."""
+
+    def __init__(
+        self, path: Path | str, rate: int = DEFAULT_RATE_WPM, voice: str | None = None
+    ) -> None:
+        program = shutil.which("espeak-ng")
+        if program is None:
+            raise VoiceError("espeak-ng is not installed: apt-get install espeak-ng")
+        self.path = Path(path)
+        """Where close() writes the timeline."""
+        self.rate = rate
+        """espeak-ng speaking rate (-s), words per minute."""
+        self.voice = voice
+        """espeak-ng voice (-v), e.g. "en-us+f2"; None for espeak-ng's default."""
+        self._program = program
+        self._schedule = _Schedule()
+        self._audio: list[Samples] = []  # the samples of each utterance in _schedule.spoken
+        self._latest_s = -math.inf
+        self._closed = False
+
+    @property
+    def spoken(self) -> tuple[Spoken, ...]:
+        """Every utterance as placed on the timeline, cut short where stop() happened."""
+        return tuple(self._schedule.spoken)
+
+    def synthesize(self, text: str) -> Samples:
+        """`text` rendered by espeak-ng at this speaker's rate and voice, 16 kHz mono int16."""
+        command = [self._program, "-s", str(self.rate)]
+        if self.voice is not None:
+            command += ["-v", self.voice]
+        with tempfile.TemporaryDirectory(prefix="voicecoach-") as folder:
+            out = Path(folder) / "utterance.wav"
+            try:
+                subprocess.run(
+                    [*command, "-w", str(out), "--stdin"],
+                    input=text.encode(),
+                    capture_output=True,
+                    check=True,
+                    timeout=ESPEAK_TIMEOUT_S,
+                )
+            except subprocess.CalledProcessError as error:
+                detail = _one_line(error.stderr.decode(errors="replace"))
+                raise VoiceError(f"espeak-ng failed: {detail}") from None
+            except subprocess.TimeoutExpired:
+                raise VoiceError(f"espeak-ng took longer than {ESPEAK_TIMEOUT_S:g} s") from None
+            try:
+                return read_wav(out)
+            except AudioError as error:
+                raise VoiceError(f"espeak-ng wrote no usable WAV ({error.message})") from None
+
+    def say(self, text: str, at_s: float) -> float:
+        """Renders `text` at `at_s` (or where the previous utterance ends, if later) and
+        returns its real length, espeak-ng's closing pause included."""
+        if self._closed:
+            raise RuntimeError("say() on a closed WavSpeaker")
+        self._latest_s = max(self._latest_s, at_s)
+        if not _speakable(text):
+            return 0.0
+        samples = self.synthesize(text)
+        placed = self._schedule.place(text, max(at_s, 0.0), samples.size / SAMPLE_RATE)
+        self._audio.append(samples)
+        return placed.duration_s
+
+    def stop(self, now_s: float | None = None) -> None:
+        """Cuts the timeline at `now_s`; without it, at the latest time this speaker was given."""
+        if now_s is not None:
+            self._latest_s = now_s
+        self._schedule.cut(self._latest_s)
+        kept = self._schedule.spoken
+        self._audio = [
+            samples[: round(utterance.duration_s * SAMPLE_RATE)]
+            for utterance, samples in zip(kept, self._audio[: len(kept)], strict=True)
+        ]
+
+    def speaking(self, now_s: float) -> bool:
+        self._latest_s = max(self._latest_s, now_s)
+        return self._schedule.at(now_s) is not None
+
+    def rendered(self) -> Samples:
+        """The timeline so far, from session time 0 to the end of the last utterance."""
+        spoken = self._schedule.spoken
+        timeline = silence(spoken[-1].end_s) if spoken else silence(0.0)
+        for utterance, samples in zip(spoken, self._audio, strict=True):
+            start = round(utterance.start_s * SAMPLE_RATE)
+            timeline[start : start + samples.size] = samples[: timeline.size - start]
+        return timeline
+
+    def close(self) -> None:
+        """Writes the timeline to `path` (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            write_wav(self.path, self.rendered())
+        except AudioError as error:
+            raise VoiceError(error.message, path=self.path) from None
+
+
+@dataclass(frozen=True)
+class _Utterance:
+    text: str
+    generation: int  # the speaker's stop count when it was queued; stale once stop() is called
+
+
+class Pyttsx3Speaker(_ClosesOnExit):
+    """Speaks through pyttsx3 (its espeak-ng driver on Linux) from one worker thread that
+    creates and owns the engine, fed by a queue, so say() never blocks.
+
+    What pyttsx3 2.99 does on Linux, measured, and what this class does about it:
+    - It renders with libespeak-ng and plays each utterance with a blocking `aplay` subprocess
+      whose failure it ignores: start-up checks that aplay exists and can play on the default
+      device, so a machine that cannot play fails at once instead of coaching in silence.
+    - Its callbacks, playback included, run in libespeak-ng's own thread, and runAndWait()
+      can return before the utterance is played (it did for every engine's first utterance
+      here); an utterance said during that playback can be lost (an empty WAV was played).
+      The worker therefore waits for each utterance's "finished-utterance" event before
+      starting the next.
+    - Each runAndWait() calls the driver's stop(), which marks a cancel when libespeak-ng is
+      still busy (it is, with the rate and voice commands, just after start-up); the mark
+      then cancels a later utterance at random (a "Rest." came out as an empty WAV in about
+      one test run in ten). Before each utterance the worker waits for libespeak-ng to be
+      idle and clears that mark (_settle_espeak_driver).
+    - engine.stop() cannot cut the aplay playback short (it blocks until playback ends), so
+      stop() drops the queue and the utterance in progress plays to its end.
+    Session times are ignored: this speaker runs in real time."""
+
+    def __init__(
+        self,
+        rate: int | None = None,
+        volume: float | None = None,
+        voice: str | None = None,
+        driver: str | None = None,
+    ) -> None:
+        """`rate`: words per minute (None: DEFAULT_RATE_WPM, the rate estimates assume);
+        `volume`: 0.0-1.0 (None: the engine's); `voice`: a pyttsx3 voice id (None: the
+        engine's); `driver`: a pyttsx3 driver name (None: the platform's default)."""
+        self.rate = rate if rate is not None else DEFAULT_RATE_WPM
+        """Speaking rate in words per minute, also used for the durations say() returns."""
+        self.volume = volume
+        """Volume 0.0-1.0, or None for the engine's."""
+        self.voice = voice
+        """pyttsx3 voice id, or None for the engine's."""
+        self.driver = driver
+        """pyttsx3 driver name, or None for the platform's."""
+        self._inbox: queue.Queue[_Utterance | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._pending = 0  # utterances queued or being spoken
+        self._spoken: list[str] = []
+        self._startup_error: str | None = None
+        self._failure: str | None = None
+        self._ready = threading.Event()
+        self._closed = False
+        if importlib.util.find_spec("pyttsx3") is None:  # imported by the worker, not here
+            raise VoiceError("pyttsx3 is not installed: pip install pyttsx3")
+        if sys.platform.startswith("linux") and (driver or "espeak") == "espeak":
+            _check_aplay()
+        self._thread = threading.Thread(target=self._run, name="voicecoach-speech", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(STARTUP_TIMEOUT_S):
+            raise VoiceError(f"pyttsx3 did not start within {STARTUP_TIMEOUT_S:g} s")
+        if self._startup_error is not None:
+            self._thread.join()
+            raise VoiceError(self._startup_error)
+
+    @property
+    def spoken(self) -> tuple[str, ...]:
+        """The utterances the engine reported finished, in order."""
+        with self._lock:
+            return tuple(self._spoken)
+
+    def say(self, text: str, at_s: float) -> float:
+        """Queues `text` and returns its estimated duration at this speaker's rate."""
+        if self._closed:
+            raise RuntimeError("say() on a closed Pyttsx3Speaker")
+        if not _speakable(text):
+            return 0.0
+        with self._lock:
+            if self._failure is not None:
+                raise VoiceError(self._failure)
+            self._pending += 1
+            self._inbox.put(_Utterance(text, self._generation))
+        return estimate_speech_s(text, self.rate)
+
+    def stop(self) -> None:
+        """Drops every queued utterance (the one playing ends by itself, see the class)."""
+        with self._lock:
+            self._generation += 1
+            while True:
+                try:
+                    item = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:  # close() has asked the worker to end: keep that
+                    self._inbox.put(None)
+                    break
+                self._pending -= 1
+
+    def speaking(self, now_s: float) -> bool:
+        """Whether an utterance is playing or queued (`now_s` is not needed: real time)."""
+        with self._lock:
+            return self._pending > 0
+
+    def close(self) -> None:
+        """Lets the worker say what is queued, then ends and joins it."""
+        if self._closed:
+            return
+        self._closed = True
+        self._inbox.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        """The worker: creates the engine, then says one queued utterance at a time."""
+        try:
+            engine = self._start_engine()
+        except Exception as error:  # pyttsx3 raises RuntimeError, OSError, KeyError, ...
+            self._startup_error = (
+                f"cannot start pyttsx3 ({type(error).__name__}: {_one_line(str(error))}): "
+                "apt-get install espeak-ng, or use --mute or --speak-to FILE.wav"
+            )
+            self._ready.set()
+            return
+        finished = threading.Event()
+        current: list[str] = []  # the text being said, for the callback
+
+        def on_finished(name: object = None, completed: bool = True) -> None:
+            # Runs in libespeak-ng's thread on Linux. A "not completed" event also comes after
+            # some completed ones (pyttsx3 cancels what it thinks still plays): ignored.
+            if completed:
+                with self._lock:
+                    self._spoken.extend(current)
+                    current.clear()
+                finished.set()
+
+        engine.connect("finished-utterance", on_finished)
+        self._ready.set()
+        while (item := self._inbox.get()) is not None:
+            with self._lock:
+                stale = item.generation != self._generation
+                current[:] = [] if stale else [item.text]
+            if not stale:
+                finished.clear()
+                _settle_espeak_driver(engine)
+                self._speak(engine, item.text, finished)
+            with self._lock:
+                self._pending -= 1
+
+    def _start_engine(self) -> Any:
+        import pyttsx3
+
+        engine = pyttsx3.Engine(self.driver)  # not pyttsx3.init(): its cache shares engines
+        engine.setProperty("rate", self.rate)
+        if self.volume is not None:
+            engine.setProperty("volume", self.volume)
+        if self.voice is not None:
+            engine.setProperty("voice", self.voice)
+        return engine
+
+    def _speak(self, engine: Any, text: str, finished: threading.Event) -> None:
+        try:
+            engine.say(text)
+            engine.runAndWait()
+        except Exception as error:  # the engine's own failure: reported by the next say()
+            with self._lock:
+                self._failure = (
+                    f"speech output failed ({type(error).__name__}: {_one_line(str(error))})"
+                )
+            return
+        timeout = FINISH_TIMEOUT_FACTOR * estimate_speech_s(text, self.rate) + FINISH_TIMEOUT_S
+        finished.wait(timeout)  # playback may still run in libespeak-ng's thread
+
+
+def _settle_espeak_driver(engine: Any) -> None:
+    """With pyttsx3's espeak driver: waits until libespeak-ng is idle, then clears the driver's
+    stale cancel mark (see Pyttsx3Speaker). Uses pyttsx3 internals (2.99); does nothing with
+    other drivers or if those internals change."""
+    driver: Any = getattr(getattr(engine, "proxy", None), "_driver", None)
+    if type(driver).__module__ != "pyttsx3.drivers.espeak" or not hasattr(driver, "_stopping"):
+        return
+    try:
+        from pyttsx3.drivers import _espeak
+    except Exception:  # the driver loaded it already; be safe if internals move
+        return
+    deadline = time.monotonic() + ESPEAK_IDLE_TIMEOUT_S
+    while _espeak.IsPlaying() and time.monotonic() < deadline:
+        time.sleep(ESPEAK_IDLE_POLL_S)
+    driver._stopping = False
+
+
+def _check_aplay() -> None:
+    """pyttsx3's espeak driver plays through `aplay` and ignores its failure, so a machine
+    without it, or without an output device, would stay silent: fail at start-up instead."""
+    player = shutil.which("aplay")
+    if player is None:
+        raise VoiceError(
+            "pyttsx3 plays speech with aplay, which is missing: apt-get install alsa-utils "
+            "(or use --mute or --speak-to FILE.wav)"
+        )
+    with tempfile.TemporaryDirectory(prefix="voicecoach-") as folder:
+        probe = Path(folder) / "probe.wav"
+        write_wav(probe, silence(PLAYER_PROBE_S))
+        try:
+            result = subprocess.run(
+                [player, "-q", str(probe)], capture_output=True, timeout=PLAYER_TIMEOUT_S
+            )
+        except subprocess.TimeoutExpired:
+            result = None
+    if result is None or result.returncode != 0:
+        detail = (
+            "timed out" if result is None else _one_line(result.stderr.decode(errors="replace"))
+        )
+        raise VoiceError(
+            f"no audio output: aplay cannot play on the default device ({detail}); "
+            "connect speakers or headphones, or use --mute or --speak-to FILE.wav"
+        )
+
+
+@dataclass
+class HalfDuplexGate:
+    """When recognition may listen: never while the coach talks, nor for `tail_s` after.
+
+    Pure: it is told when the coach talks and asked about given times; it reads no clock."""
+
+    tail_s: float = GATE_TAIL_S
+    """Seconds the gate stays closed after the coach stops talking."""
+    _schedule: _Schedule = field(default_factory=_Schedule, repr=False)
+
+    @property
+    def spans(self) -> tuple[Spoken, ...]:
+        """When the coach talks, as recorded (texts are empty)."""
+        return tuple(self._schedule.spoken)
+
+    def speak(self, start_s: float, duration_s: float) -> float:
+        """The coach talks for `duration_s` from `start_s` (or from the end of what it is still
+        saying, as every speaker queues it); returns when it will have finished."""
+        if duration_s <= 0:
+            return max(start_s, self._schedule.end_s)
+        return self._schedule.place("", start_s, duration_s).end_s
+
+    def still_speaking(self, now_s: float) -> None:
+        """The speaker reports it is still talking at `now_s` (a real speaker can outlast
+        the estimate): the gate stays closed until `now_s` plus the tail."""
+        spoken = self._schedule.spoken
+        if spoken and spoken[-1].end_s < now_s < spoken[-1].end_s + self.tail_s:
+            last = spoken.pop()  # the same talk, running on: lengthen it
+            spoken.append(Spoken(last.text, last.start_s, now_s - last.start_s))
+        elif self._schedule.end_s < now_s:
+            self._schedule.place("", now_s, 0.0)
+
+    def cut(self, now_s: float) -> None:
+        """The coach was stopped at `now_s`: later speech is forgotten; the tail still runs."""
+        self._schedule.cut(now_s)
+
+    def is_open(self, now_s: float) -> bool:
+        return self.reopens_at(now_s) <= now_s
+
+    def reopens_at(self, now_s: float) -> float:
+        """`now_s` when the gate is open; otherwise when it opens (the tail after the last of
+        the spans it is closed through: gaps shorter than the tail keep it closed)."""
+        reopen = now_s
+        for span in self._schedule.spoken:
+            if span.start_s <= reopen < span.end_s + self.tail_s:
+                reopen = span.end_s + self.tail_s
+        return reopen
