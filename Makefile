@@ -28,10 +28,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[test]"
 	@touch $(STAMP)
 
+# A real session from bundled recordings, offline, on simulated time: the transcript is printed,
+# the coach's speech is rendered to out/demo.wav and the log written to out/demo.jsonl.
 demo: setup
-	$(BIN)/voicecoach list
-	@echo
-	$(BIN)/voicecoach test --engine pocketsphinx demo/recordings.toml
+	@rm -f out/demo.jsonl
+	$(BIN)/voicecoach run --engine pocketsphinx --script demo/session.toml --first-session \
+		--speak-to out/demo.wav --log out/demo.jsonl
 
 lint: setup
 	$(BIN)/ruff check .

@@ -195,6 +195,47 @@ def cmd_model_install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from voicecoach.app import JsonLog, ScriptedRun, open_log
+    from voicecoach.timeline import load_timeline
+    from voicecoach.voice import MuteSpeaker, Pyttsx3Speaker, Speaker, WavSpeaker
+
+    if args.script is None:
+        raise VoiceCoachError(
+            "live sessions on the microphone are not built yet: use --script TIMELINE.toml"
+        )
+    index = _command_index(args)
+    catalog = _catalog(args)
+    timeline = load_timeline(args.script, catalog)
+    speaker: Speaker
+    if args.speak_to is not None:
+        speaker = WavSpeaker(args.speak_to)
+    elif args.mute:
+        speaker = MuteSpeaker()
+    else:
+        speaker = Pyttsx3Speaker()
+    handle = open_log(args.log)
+    try:
+        run = ScriptedRun(
+            catalog,
+            index,
+            timeline,
+            speaker,
+            JsonLog(handle),
+            engine_factory=lambda: _engine(args, index),
+            first_session=args.first_session,
+            until_s=args.until,
+        )
+        run.run()
+    finally:
+        speaker.close()
+        if handle is not None:
+            handle.close()
+    if args.speak_to is not None:
+        print(f"the coach's speech is in {args.speak_to}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voicecoach",
@@ -296,6 +337,27 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("script", type=Path, metavar="SCRIPT.toml")
     test.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML")
     test.set_defaults(handler=cmd_test)
+
+    run = commands.add_parser(
+        "run",
+        parents=[engine],
+        help="a coaching session",
+        description="A coaching session. With --script, the session runs on simulated time "
+        "from a timeline of what the person says (text, or recordings heard by the "
+        "recogniser): a whole routine takes seconds and gives the same log every time.",
+    )
+    run.add_argument("--script", type=Path, metavar="TIMELINE.toml", help="drive the session")
+    run.add_argument("--log", type=Path, metavar="FILE.jsonl", help="append a JSON line log")
+    voice = run.add_mutually_exclusive_group()
+    voice.add_argument("--mute", action="store_true", help="speak nothing")
+    voice.add_argument(
+        "--speak-to", type=Path, metavar="FILE.wav", help="render the coach's speech to a WAV"
+    )
+    run.add_argument("--until", type=float, metavar="SECONDS", help="stop at this session time")
+    run.add_argument(
+        "--first-session", action="store_true", help="say the not-medical-advice notice first"
+    )
+    run.set_defaults(handler=cmd_run)
 
     model = commands.add_parser("model", help="speech models", description="Speech models.")
     model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)

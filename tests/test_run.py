@@ -1,0 +1,136 @@
+"""`voicecoach run --script`: a whole scripted session through the real recogniser, its log,
+and the half-duplex gate that keeps the coach from hearing itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import assert_one_line_error, run
+from voicecoach.asr import Engine
+from voicecoach.asr.stream import recognize_samples
+from voicecoach.catalog import Catalog, RoutineItem
+from voicecoach.hearing import build_engine, understand
+from voicecoach.intents import CommandIndex, Intent
+from voicecoach.session import Say, Session
+from voicecoach.voice import HalfDuplexGate, WavSpeaker
+
+DEMO = Path(__file__).resolve().parent.parent / "demo" / "session.toml"
+
+
+def read_log(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_demo_session_through_the_recogniser(tmp_path: Path) -> None:
+    log = tmp_path / "run.jsonl"
+    result = run(
+        "run", "--engine", "pocketsphinx", "--script", str(DEMO), "--mute", "--log", str(log)
+    )
+    assert result.returncode == 0, result.stderr
+    events = read_log(log)
+    assert all(isinstance(e["t"], float | int) and "event" in e for e in events)
+    heard = [e["intent"] for e in events if e["event"] == "heard"]
+    assert heard == ["hold_longer", "start_exercise", "pause", "resume", "stop", "yes"]
+    states = [e for e in events if e["event"] == "state"]
+    assert {
+        "intro",
+        "get_ready",
+        "hold",
+        "relax",
+        "rest",
+        "switch_side",
+        "paused",
+        "confirm_stop",
+    } <= {str(s["phase"]) for s in states}
+    assert states[-1]["phase"] == "done"
+    assert any(e["event"] == "state" and e["exercise"] == "bird-dog" for e in events)
+    held = [int(str(s["hold_s"])) for s in states if s["exercise"] == "pelvic-tilt"]
+    assert held[0] == 5 and max(held) == 10  # "hold longer"
+    assert "coach: Okay, we'll stop here." in result.stdout
+
+
+def test_same_script_same_log(tmp_path: Path) -> None:
+    logs = []
+    for name in ("a.jsonl", "b.jsonl"):
+        run(
+            "run",
+            "--engine",
+            "pocketsphinx",
+            "--script",
+            str(DEMO),
+            "--mute",
+            "--log",
+            str(tmp_path / name),
+        )
+        logs.append((tmp_path / name).read_text(encoding="utf-8"))
+    assert logs[0] == logs[1]
+
+
+def test_until_and_typed_events(tmp_path: Path) -> None:
+    script = tmp_path / "t.toml"
+    script.write_text(
+        'exercises = ["child\'s pose"]\n[[event]]\nat = 30.0\nsay = "why"\n', encoding="utf-8"
+    )
+    log = tmp_path / "t.jsonl"
+    result = run("run", "--script", str(script), "--mute", "--until", "60", "--log", str(log))
+    assert result.returncode == 0, result.stderr
+    events = read_log(log)
+    times = [float(str(e["t"])) for e in events]
+    assert max(times) <= 60.0
+    assert [e["intent"] for e in events if e["event"] == "heard"] == ["why"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('routine = "gentle"\nexercises = ["plank"]\n', "either routine"),
+        ('routine = "sunday"\n', "unknown routine 'sunday'"),
+        ('exercises = ["plank"]\n[[event]]\nsay = "next"\n', "either 'at' or 'on'"),
+        ('exercises = ["plank"]\n[[event]]\non = "sleeping"\nsay = "next"\n', "must be a phase"),
+        ('exercises = ["plunk twist"]\n', "unknown exercise"),
+    ],
+)
+def test_bad_timelines_are_one_line(tmp_path: Path, text: str, message: str) -> None:
+    script = tmp_path / "bad.toml"
+    script.write_text(text, encoding="utf-8")
+    assert_one_line_error(run("run", "--script", str(script), "--mute"), message)
+
+
+def test_live_run_says_what_is_missing() -> None:
+    assert_one_line_error(run("run", "--mute"), "--script")
+
+
+@pytest.fixture(scope="module")
+def engine(bundled_index: CommandIndex) -> Engine:
+    return build_engine("pocketsphinx", bundled_index.grammar, bundled_index)
+
+
+def test_the_gate_keeps_the_coach_from_hearing_itself(
+    bundled_catalog: Catalog, bundled_index: CommandIndex, engine: Engine, tmp_path: Path
+) -> None:
+    """The coach's own words ("say yes or no", "resume", "hold for ...") fed back into the
+    recogniser: with no gate, some become commands; with the gate, none is heard."""
+    session = Session(bundled_catalog, [RoutineItem("pelvic-tilt")])
+    speaker = WavSpeaker(tmp_path / "coach.wav")
+    gate = HalfDuplexGate()
+    now = 0.0
+    actions = session.start(now)
+    for name in ("pause", "help", "resume", "stop", "help", "no", "hold_longer", "whats_next"):
+        for action in actions:
+            if isinstance(action, Say):
+                gate.speak(now, speaker.say(action.text, now))
+        now = max(now + 1.0, gate.reopens_at(now))
+        actions = session.handle(Intent(name, {}, 100.0, name), now)
+    coach = speaker.rendered()
+    speaker.close()
+
+    heard = [understand(u, bundled_index) for u in recognize_samples(engine, coach)]
+    ungated = [h for h in heard if h.intent is not None]
+    assert ungated, "with no gate the coach should hear some of its own words as commands"
+    gated = [
+        h for h in ungated if gate.is_open(h.utterance.start_s) and gate.is_open(h.utterance.end_s)
+    ]
+    assert gated == []

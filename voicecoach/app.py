@@ -1,0 +1,183 @@
+"""The shell that wires a run: session + speaker + gate + log, on simulated time (a timeline)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Final
+
+from voicecoach.asr import Engine
+from voicecoach.asr.stream import Recognizer
+from voicecoach.audio import read_wav, silence
+from voicecoach.catalog import Catalog
+from voicecoach.hearing import understand
+from voicecoach.intents import CommandIndex, Intent, match
+from voicecoach.session import Action, Record, Say, Session, StateChanged
+from voicecoach.timeline import Timeline, TimelineEvent
+from voicecoach.voice import HalfDuplexGate, Speaker
+
+STEP_S: Final = 0.1
+"""Simulated time advances in steps of this much."""
+AFTER_AUDIO_S: Final = 1.0
+"""Silence fed to the recogniser after a recording, so its end is heard."""
+
+
+class JsonLog:
+    """One JSON object per line, flushed as written: nothing is lost when the run dies."""
+
+    def __init__(self, handle: IO[str] | None) -> None:
+        self.handle = handle
+
+    def write(self, t: float, event: str, **data: Any) -> None:
+        if self.handle is not None:
+            self.handle.write(json.dumps({"t": round(t, 2), "event": event, **data}) + "\n")
+            self.handle.flush()
+
+
+@dataclass
+class _Heard:
+    at: float
+    text: str
+    intent: Intent | None
+
+
+@dataclass
+class ScriptedRun:
+    """Runs a session on simulated time: a 15-minute routine takes seconds, the same each time."""
+
+    catalog: Catalog
+    index: CommandIndex
+    timeline: Timeline
+    speaker: Speaker
+    log: JsonLog
+    engine_factory: Callable[[], Engine] | None = None
+    first_session: bool = False
+    until_s: float | None = None
+    show: Callable[[str], None] = print
+    gate: HalfDuplexGate = field(default_factory=HalfDuplexGate)
+
+    def __post_init__(self) -> None:
+        self.session = Session(
+            self.catalog, list(self.timeline.items), first_session=self.first_session
+        )
+        self.now = 0.0
+        self._engine: Engine | None = None
+        self._pending = list(self.timeline.events)
+        self._heard: list[_Heard] = []
+        self._entered: dict[str, int] = {}
+        self._phase_times: dict[tuple[str, int], float] = {}
+        self._last_phase = ""
+
+    def run(self) -> None:
+        self._execute(self.session.start(self.now))
+        while self.session.phase != "done" or self.speaker.speaking(self.now):
+            if self.until_s is not None and self.now >= self.until_s:
+                break
+            self.now = round(self.now + STEP_S, 6)
+            self._execute(self.session.tick(self.now))
+            for event in self._due_events():
+                self._fire(event)
+            for heard in [h for h in self._heard if h.at <= self.now]:
+                self._heard.remove(heard)
+                self._deliver(heard)
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def _execute(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Say):
+                duration = self.speaker.say(action.text, self.now)
+                self.gate.speak(self.now, duration)
+                self.log.write(self.now, "say", text=action.text)
+                self.show(f"[{self.now:7.1f}] coach: {action.text}")
+            elif isinstance(action, StateChanged):
+                if action.phase != self._last_phase:
+                    self._last_phase = action.phase
+                    self._entered[action.phase] = self._entered.get(action.phase, 0) + 1
+                    self._phase_times[(action.phase, self._entered[action.phase])] = self.now
+                self.log.write(
+                    self.now,
+                    "state",
+                    exercise=action.exercise,
+                    phase=action.phase,
+                    variation=action.variation,
+                    side=action.side,
+                    rep=action.rep,
+                    set=action.set,
+                    hold_s=action.hold_s,
+                )
+            elif isinstance(action, Record):
+                self.log.write(self.now, action.event, **dict(action.data))
+
+    # --- the person ------------------------------------------------------------------------
+
+    def _due_events(self) -> list[TimelineEvent]:
+        due = []
+        for event in list(self._pending):
+            if event.at is not None:
+                when = event.at + event.delay
+            else:
+                entered = self._phase_times.get((str(event.on), event.nth))
+                if entered is None:
+                    continue
+                when = entered + event.delay
+            if when <= self.now:
+                due.append(event)
+                self._pending.remove(event)
+        return due
+
+    def _fire(self, event: TimelineEvent) -> None:
+        if event.say is not None:
+            self._heard.append(_Heard(self.now, event.say, match(event.say, self.index)))
+            return
+        assert event.audio is not None
+        if self._engine is None:
+            if self.engine_factory is None:
+                return
+            self._engine = self.engine_factory()
+        samples = read_wav(event.audio)
+        recognizer = Recognizer(self._engine)
+        started = self.now
+        for chunk in (samples, silence(AFTER_AUDIO_S)):
+            for start in range(0, chunk.size, 320):
+                for utterance in recognizer.accept(chunk[start : start + 320]):
+                    self._hear_utterance(started, recognizer.time_s, utterance)
+        for utterance in recognizer.flush():
+            self._hear_utterance(started, recognizer.time_s, utterance)
+
+    def _hear_utterance(self, started: float, decided_s: float, utterance: Any) -> None:
+        if not utterance.final:
+            return
+        speech = (started + utterance.start_s, started + utterance.end_s)
+        if not (self.gate.is_open(speech[0]) and self.gate.is_open(speech[1])):
+            self.log.write(speech[1], "gated", text=utterance.text)
+            return
+        heard = understand(utterance, self.index)
+        self._heard.append(_Heard(started + decided_s, utterance.text, heard.intent))
+
+    def _deliver(self, heard: _Heard) -> None:
+        intent = heard.intent
+        self.log.write(
+            self.now,
+            "heard",
+            text=heard.text,
+            intent=intent.name if intent else None,
+            slots=dict(intent.slots) if intent else {},
+            score=intent.score if intent else 0.0,
+        )
+        meaning = intent.name if intent else "(not a command)"
+        self.show(f"[{self.now:7.1f}] heard: {heard.text!r} -> {meaning}")
+        if intent is not None:
+            if intent.name in ("pause", "stop"):
+                self.speaker.stop()  # cut the coach short
+                self.gate.cut(self.now)
+            self._execute(self.session.handle(intent, self.now))
+
+
+def open_log(path: Path | None) -> IO[str] | None:
+    if path is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("a", encoding="utf-8")

@@ -1,0 +1,109 @@
+"""Scripted sessions: a timeline of things the person says, at times or on phases.
+
+routine = "gentle"                  # or: exercises = ["knee to chest", "bird dog"]
+[[event]]
+at = 12.0                           # seconds of session time, or:
+on = "hold"                         # when the session enters this phase ...
+nth = 2                             # ... for the nth time (default 1)
+delay = 1.5                         # ... plus this many seconds
+say = "hold longer"                 # text, as if recognised, or:
+audio = "recordings/hold-longer.wav"  # audio fed to the recogniser at that moment
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_args
+
+from voicecoach.catalog import Catalog, RoutineItem
+from voicecoach.errors import VoiceCoachError
+from voicecoach.session import Phase
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class TimelineError(VoiceCoachError):
+    """A timeline file that cannot be used."""
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: float | None
+    """Session time in seconds; None when the event waits for a phase."""
+    on: Phase | None
+    nth: int
+    delay: float
+    say: str | None
+    audio: Path | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    items: tuple[RoutineItem, ...]
+    events: tuple[TimelineEvent, ...]
+
+
+def _number(entry: dict[str, Any], key: str, default: float, where: str, path: Path) -> float:
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise TimelineError(f"{where}: '{key}' must be a number of seconds >= 0", path=path)
+    return float(value)
+
+
+def load_timeline(path: Path, catalog: Catalog) -> Timeline:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TimelineError("no such file", path=path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise TimelineError(f"cannot read: {error}", path=path) from None
+    except tomllib.TOMLDecodeError as error:
+        raise TimelineError(f"invalid TOML: {error}", path=path) from None
+    unknown = set(document) - {"routine", "exercises", "event"}
+    if unknown:
+        raise TimelineError(f"unknown field '{sorted(unknown)[0]}'", path=path)
+    if ("routine" in document) == ("exercises" in document):
+        raise TimelineError('give either routine = "..." or exercises = [...]', path=path)
+    if "routine" in document:
+        items = tuple(catalog.routine(str(document["routine"])).items)
+    else:
+        names = document["exercises"]
+        if not isinstance(names, list) or not names:
+            raise TimelineError("exercises must be a list of names", path=path)
+        items = tuple(RoutineItem(catalog.find(str(name)).id) for name in names)
+    events = []
+    phases = get_args(Phase)
+    for number, entry in enumerate(document.get("event", []), 1):
+        where = f"event {number}"
+        if not isinstance(entry, dict):
+            raise TimelineError(f"{where}: expected a table", path=path)
+        extra = set(entry) - {"at", "on", "nth", "delay", "say", "audio"}
+        if extra:
+            raise TimelineError(f"{where}: unknown field '{sorted(extra)[0]}'", path=path)
+        if ("at" in entry) == ("on" in entry):
+            raise TimelineError(f"{where}: give either 'at' or 'on'", path=path)
+        if ("say" in entry) == ("audio" in entry):
+            raise TimelineError(f"{where}: give either 'say' or 'audio'", path=path)
+        on = entry.get("on")
+        if on is not None and on not in phases:
+            raise TimelineError(f"{where}: 'on' must be a phase: {', '.join(phases)}", path=path)
+        nth = entry.get("nth", 1)
+        if isinstance(nth, bool) or not isinstance(nth, int) or nth < 1:
+            raise TimelineError(f"{where}: 'nth' must be a whole number >= 1", path=path)
+        audio = entry.get("audio")
+        events.append(
+            TimelineEvent(
+                at=_number(entry, "at", 0.0, where, path) if "at" in entry else None,
+                on=on,
+                nth=nth,
+                delay=_number(entry, "delay", 0.0, where, path),
+                say=str(entry["say"]) if "say" in entry else None,
+                audio=path.parent / str(audio) if audio is not None else None,
+            )
+        )
+    return Timeline(items, tuple(events))
