@@ -14,22 +14,17 @@ A known-failures file has `[[failure]] audio = "..." reason = "..."` entries.
 
 from __future__ import annotations
 
-import sys
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from voicecoach.audio import AudioError
 from voicecoach.errors import VoiceCoachError
 from voicecoach.grammar import INTENT_NAMES, SlotValue
 from voicecoach.hearing import FileResult
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from voicecoach.tomlfile import read_toml
 
 REJECTED: Final = "none"
 
@@ -75,23 +70,12 @@ class Outcome:
         return "PASS" if self.passed else "FAIL"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScriptError("no such file", path=path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScriptError(f"cannot read: {error}", path=path) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ScriptError(f"invalid TOML: {error}", path=path) from None
-
-
 def load_script(path: Path) -> list[Case]:
-    document = _read_toml(path)
+    document = read_toml(path, ScriptError)
     known: dict[str, str] = {}
     if "known_failures" in document:
         known_path = path.parent / str(document["known_failures"])
-        for index, entry in enumerate(_read_toml(known_path).get("failure", [])):
+        for index, entry in enumerate(read_toml(known_path, ScriptError).get("failure", [])):
             if not isinstance(entry, dict) or "audio" not in entry or "reason" not in entry:
                 raise ScriptError(f"failure {index + 1}: needs audio and reason", path=known_path)
             known[str(entry["audio"])] = str(entry["reason"])

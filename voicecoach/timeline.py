@@ -12,7 +12,6 @@ audio = "recordings/hold-longer.wav"  # audio fed to the recogniser at that mome
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -20,11 +19,7 @@ from typing import Any, get_args
 from voicecoach.catalog import Catalog, RoutineItem
 from voicecoach.errors import VoiceCoachError
 from voicecoach.session import Phase
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from voicecoach.tomlfile import read_toml
 
 
 class TimelineError(VoiceCoachError):
@@ -56,14 +51,7 @@ def _number(entry: dict[str, Any], key: str, default: float, where: str, path: P
 
 
 def load_timeline(path: Path, catalog: Catalog) -> Timeline:
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TimelineError("no such file", path=path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise TimelineError(f"cannot read: {error}", path=path) from None
-    except tomllib.TOMLDecodeError as error:
-        raise TimelineError(f"invalid TOML: {error}", path=path) from None
+    document = read_toml(path, TimelineError)
     unknown = set(document) - {"routine", "exercises", "event"}
     if unknown:
         raise TimelineError(f"unknown field '{sorted(unknown)[0]}'", path=path)
