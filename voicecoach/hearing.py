@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +97,3 @@ def hear_file(path: Path, engine: Engine, index: CommandIndex) -> FileResult:
     started = time.process_time()
     heard = hear_samples(samples, engine, index)
     return FileResult(path, heard, samples.size / SAMPLE_RATE, time.process_time() - started)
-
-
-def say_engine(engine: Engine) -> None:
-    print(f"voicecoach: listening with {engine.name}", file=sys.stderr)

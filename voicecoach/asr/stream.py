@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -156,7 +156,3 @@ def recognize_samples(engine: Engine, samples: Samples, frame: int = 320) -> lis
         found.extend(u for u in recognizer.accept(samples[start : start + frame]) if u.final)
     found.extend(recognizer.flush())
     return found
-
-
-def finals(utterances: Iterable[Utterance]) -> list[Utterance]:
-    return [u for u in utterances if u.final]
