@@ -10,7 +10,7 @@ from typing import IO, Any, Final
 
 from voicecoach.asr import Engine
 from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import read_wav, silence
+from voicecoach.audio import SAMPLE_RATE, read_wav, silence
 from voicecoach.catalog import Catalog
 from voicecoach.hearing import understand
 from voicecoach.intents import CommandIndex, Intent, match
@@ -138,6 +138,7 @@ class ScriptedRun:
                 return
             self._engine = self.engine_factory()
         samples = read_wav(event.audio)
+        self.log.write(self.now, "audio", file=str(event.audio), seconds=samples.size / SAMPLE_RATE)
         recognizer = Recognizer(self._engine)
         started = self.now
         for chunk in (samples, silence(AFTER_AUDIO_S)):
