@@ -134,3 +134,26 @@ def test_the_gate_keeps_the_coach_from_hearing_itself(
         h for h in ungated if gate.is_open(h.utterance.start_s) and gate.is_open(h.utterance.end_s)
     ]
     assert gated == []
+
+
+def test_typed_commands(tmp_path: Path) -> None:
+    log = tmp_path / "typed.jsonl"
+    result = run(
+        "run", "--text", "--mute", "--routine", "core", "--log", str(log),
+        stdin="why\nstop\nyes\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    events = read_log(log)
+    assert [e["intent"] for e in events if e["event"] == "heard"] == ["why", "stop", "yes"]
+    assert [e for e in events if e["event"] == "state"][-1]["phase"] == "done"
+
+
+def test_realtime_script_runs_to_until(tmp_path: Path) -> None:
+    script = tmp_path / "t.toml"
+    script.write_text('exercises = ["bridge"]\n', encoding="utf-8")
+    log = tmp_path / "r.jsonl"
+    result = run(
+        "run", "--script", str(script), "--mute", "--realtime", "--until", "0.5", "--log", str(log)
+    )
+    assert result.returncode == 0, result.stderr
+    assert read_log(log)[0]["event"] == "say"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import select
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +60,10 @@ class ScriptedRun:
     until_s: float | None = None
     show: Callable[[str], None] = print
     gate: HalfDuplexGate = field(default_factory=HalfDuplexGate)
+    realtime: bool = False
+    """Pace simulated time to the wall clock (--realtime, and always with typed commands)."""
+    typed: IO[str] | None = None
+    """Typed commands, one per line (--text); the run ends when the input ends."""
 
     def __post_init__(self) -> None:
         self.session = Session(
@@ -69,13 +76,22 @@ class ScriptedRun:
         self._entered: dict[str, int] = {}
         self._phase_times: dict[tuple[str, int], float] = {}
         self._last_phase = ""
+        self._typed_buffer = ""
+        self._typed_ended = False
 
     def run(self) -> None:
+        started = time.monotonic()
         self._execute(self.session.start(self.now))
         while self.session.phase != "done" or self.speaker.speaking(self.now):
             if self.until_s is not None and self.now >= self.until_s:
                 break
+            if self.typed is not None:
+                self._read_typed()
+                if self._typed_ended and not self._heard:
+                    break  # the input has ended and everything typed has been answered
             self.now = round(self.now + STEP_S, 6)
+            if self.realtime or self.typed is not None:
+                time.sleep(max(0.0, started + self.now - time.monotonic()))
             self._execute(self.session.tick(self.now))
             for event in self._due_events():
                 self._fire(event)
@@ -112,6 +128,22 @@ class ScriptedRun:
                 self.log.write(self.now, action.event, **dict(action.data))
 
     # --- the person ------------------------------------------------------------------------
+
+    def _read_typed(self) -> None:
+        """Takes the lines typed so far (read from the file descriptor, so lines that arrive
+        together are not held back in a buffer)."""
+        assert self.typed is not None
+        descriptor = self.typed.fileno()
+        while not self._typed_ended and select.select([descriptor], [], [], 0)[0]:
+            data = os.read(descriptor, 4096)
+            if not data:
+                self._typed_ended = True
+                return
+            self._typed_buffer += data.decode("utf-8", errors="replace")
+            *lines, self._typed_buffer = self._typed_buffer.split("\n")
+            for line in lines:
+                if line.strip():
+                    self._heard.append(_Heard(self.now, line.strip(), match(line, self.index)))
 
     def _due_events(self) -> list[TimelineEvent]:
         due = []

@@ -197,16 +197,20 @@ def cmd_model_install(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from voicecoach.app import JsonLog, ScriptedRun, open_log
-    from voicecoach.timeline import load_timeline
+    from voicecoach.timeline import Timeline, load_timeline
     from voicecoach.voice import MuteSpeaker, Pyttsx3Speaker, Speaker, WavSpeaker
 
-    if args.script is None:
+    if args.script is None and not args.text:
         raise VoiceCoachError(
-            "live sessions on the microphone are not built yet: use --script TIMELINE.toml"
+            "live sessions on the microphone are not built yet: use --script TIMELINE.toml "
+            "or --text"
         )
     index = _command_index(args)
     catalog = _catalog(args)
-    timeline = load_timeline(args.script, catalog)
+    if args.script is not None:
+        timeline = load_timeline(args.script, catalog)
+    else:
+        timeline = Timeline(tuple(catalog.routine(args.routine).items), ())
     speaker: Speaker
     if args.speak_to is not None:
         speaker = WavSpeaker(args.speak_to)
@@ -225,6 +229,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             engine_factory=lambda: _engine(args, index),
             first_session=args.first_session,
             until_s=args.until,
+            realtime=args.realtime,
+            typed=sys.stdin if args.text else None,
         )
         run.run()
     finally:
@@ -347,6 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
         "recogniser): a whole routine takes seconds and gives the same log every time.",
     )
     run.add_argument("--script", type=Path, metavar="TIMELINE.toml", help="drive the session")
+    run.add_argument(
+        "--text", action="store_true", help="type commands (one per line) instead of speaking"
+    )
+    run.add_argument("--routine", default="gentle", help="the routine (default: gentle)")
+    run.add_argument("--realtime", action="store_true", help="play a --script at wall-clock speed")
     run.add_argument("--log", type=Path, metavar="FILE.jsonl", help="append a JSON line log")
     voice = run.add_mutually_exclusive_group()
     voice.add_argument("--mute", action="store_true", help="speak nothing")
