@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.test_cli import assert_one_line_error, run
@@ -18,6 +19,7 @@ from voicecoach.session import Say, Session
 from voicecoach.voice import HalfDuplexGate, WavSpeaker
 
 DEMO = Path(__file__).resolve().parent.parent / "demo" / "session.toml"
+AUDIO = Path(__file__).resolve().parent / "audio" / "en"
 
 
 def read_log(path: Path) -> list[dict[str, object]]:
@@ -99,8 +101,11 @@ def test_bad_timelines_are_one_line(tmp_path: Path, text: str, message: str) -> 
     assert_one_line_error(run("run", "--script", str(script), "--mute"), message)
 
 
-def test_live_run_says_what_is_missing() -> None:
-    assert_one_line_error(run("run", "--mute"), "--script")
+def test_live_run_without_a_microphone_is_one_line() -> None:
+    """Here, as in CI, there is no audio input device."""
+    assert_one_line_error(
+        run("run", "--mute", "--input-device", "no such microphone"), "no microphone"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +162,34 @@ def test_realtime_script_runs_to_until(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert read_log(log)[0]["event"] == "say"
+
+
+def test_live_audio_is_heard_when_the_gate_is_open(
+    bundled_catalog: Catalog, bundled_index: CommandIndex, engine: Engine
+) -> None:
+    """The microphone path, with a fake microphone: 100 ms of audio per step, a spoken
+    "can you wait one minute" (pause) once the hold has started and the coach is quiet."""
+    from voicecoach.app import JsonLog, ScriptedRun
+    from voicecoach.audio import read_wav, silence
+    from voicecoach.timeline import Timeline
+    from voicecoach.voice import MuteSpeaker
+
+    clip = read_wav(AUDIO / "can you wait one minute@flite-slt-100.wav")
+    pending: list[np.ndarray] = []
+
+    def microphone() -> list[np.ndarray]:
+        quiet = runner.gate.is_open(runner.now)
+        if runner.session.phase == "hold" and quiet and not pending and not spoken:
+            spoken.append(True)
+            stream = np.concatenate([silence(0.5), clip, silence(1.0)])
+            pending.extend(stream[i : i + 1600] for i in range(0, stream.size, 1600))
+        return [pending.pop(0)] if pending else [silence(0.1)]
+
+    spoken: list[bool] = []
+    runner = ScriptedRun(
+        bundled_catalog, bundled_index, Timeline((RoutineItem("childs-pose"),), ()),
+        MuteSpeaker(), JsonLog(None), engine_factory=lambda: engine, until_s=200.0,
+        show=lambda _: None, listen=microphone,
+    )  # fmt: skip
+    runner.run()
+    assert spoken and runner.session.phase == "paused"

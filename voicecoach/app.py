@@ -13,7 +13,7 @@ from typing import IO, Any, Final
 
 from voicecoach.asr import Engine
 from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import SAMPLE_RATE, read_wav, silence
+from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence
 from voicecoach.catalog import Catalog
 from voicecoach.hearing import understand
 from voicecoach.intents import CommandIndex, Intent, match
@@ -61,9 +61,11 @@ class ScriptedRun:
     show: Callable[[str], None] = print
     gate: HalfDuplexGate = field(default_factory=HalfDuplexGate)
     realtime: bool = False
-    """Pace simulated time to the wall clock (--realtime, and always with typed commands)."""
+    """Pace session time to the wall clock (--realtime, typed commands, the microphone)."""
     typed: IO[str] | None = None
     """Typed commands, one per line (--text); the run ends when the input ends."""
+    listen: Callable[[], list[Samples]] | None = None
+    """Live audio: returns the frames captured since the last call (the microphone)."""
 
     def __post_init__(self) -> None:
         self.session = Session(
@@ -78,6 +80,7 @@ class ScriptedRun:
         self._last_phase = ""
         self._typed_buffer = ""
         self._typed_ended = False
+        self._live: Recognizer | None = None
 
     def run(self) -> None:
         started = time.monotonic()
@@ -90,8 +93,10 @@ class ScriptedRun:
                 if self._typed_ended and not self._heard:
                     break  # the input has ended and everything typed has been answered
             self.now = round(self.now + STEP_S, 6)
-            if self.realtime or self.typed is not None:
+            if self.realtime:
                 time.sleep(max(0.0, started + self.now - time.monotonic()))
+            if self.listen is not None:
+                self._hear_live(self.listen())
             self._execute(self.session.tick(self.now))
             for event in self._due_events():
                 self._fire(event)
@@ -144,6 +149,23 @@ class ScriptedRun:
             for line in lines:
                 if line.strip():
                     self._heard.append(_Heard(self.now, line.strip(), match(line, self.index)))
+
+    def _hear_live(self, frames: list[Samples]) -> None:
+        """Feeds live audio to the recogniser while the gate is open; while the coach speaks
+        the audio is dropped and any speech in progress forgotten (half-duplex)."""
+        if self._live is None:
+            assert self.engine_factory is not None
+            self._engine = self._engine or self.engine_factory()
+            self._live = Recognizer(self._engine)
+        if not self.gate.is_open(self.now):
+            if self._live.in_speech:
+                self._live.reset()
+            return
+        for frame in frames:
+            for utterance in self._live.accept(frame):
+                if utterance.final:
+                    heard = understand(utterance, self.index)
+                    self._deliver(_Heard(self.now, utterance.text, heard.intent))
 
     def _due_events(self) -> list[TimelineEvent]:
         due = []

@@ -175,6 +175,15 @@ class Microphone:
             stream.stop()  # type: ignore[attr-defined]
             stream.close()  # type: ignore[attr-defined]
 
+    def read_available(self) -> list[Samples]:
+        """The frames captured since the last call, without waiting."""
+        found = []
+        while True:
+            try:
+                found.append(np.frombuffer(self._queue.get_nowait(), np.int16))
+            except queue.Empty:
+                return found
+
     def __iter__(self) -> Iterator[Samples]:
         while self._stream is not None:
             try:

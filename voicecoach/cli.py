@@ -200,11 +200,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from voicecoach.timeline import Timeline, load_timeline
     from voicecoach.voice import MuteSpeaker, Pyttsx3Speaker, Speaker, WavSpeaker
 
-    if args.script is None and not args.text:
-        raise VoiceCoachError(
-            "live sessions on the microphone are not built yet: use --script TIMELINE.toml "
-            "or --text"
-        )
     index = _command_index(args)
     catalog = _catalog(args)
     if args.script is not None:
@@ -218,6 +213,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         speaker = MuteSpeaker()
     else:
         speaker = Pyttsx3Speaker()
+    microphone = None
+    if args.script is None and not args.text:
+        from voicecoach.audio import Microphone
+
+        device = int(args.input_device) if str(args.input_device).isdigit() else args.input_device
+        microphone = Microphone(device).__enter__()
     handle = open_log(args.log)
     try:
         run = ScriptedRun(
@@ -229,11 +230,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             engine_factory=lambda: _engine(args, index),
             first_session=args.first_session,
             until_s=args.until,
-            realtime=args.realtime,
+            realtime=args.realtime or args.script is None,
             typed=sys.stdin if args.text else None,
+            listen=microphone.read_available if microphone is not None else None,
         )
         run.run()
     finally:
+        if microphone is not None:
+            microphone.__exit__(None, None, None)
         speaker.close()
         if handle is not None:
             handle.close()
@@ -348,15 +352,19 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         parents=[engine],
         help="a coaching session",
-        description="A coaching session. With --script, the session runs on simulated time "
-        "from a timeline of what the person says (text, or recordings heard by the "
-        "recogniser): a whole routine takes seconds and gives the same log every time.",
+        description="A coaching session, hands-free on the microphone by default. With "
+        "--script, the session runs on simulated time from a timeline of what the person says "
+        "(text, or recordings heard by the recogniser): a whole routine takes seconds and "
+        "gives the same log every time. With --text, commands are typed.",
     )
     run.add_argument("--script", type=Path, metavar="TIMELINE.toml", help="drive the session")
     run.add_argument(
         "--text", action="store_true", help="type commands (one per line) instead of speaking"
     )
     run.add_argument("--routine", default="gentle", help="the routine (default: gentle)")
+    run.add_argument(
+        "--input-device", metavar="D", help="microphone: a device name (or part of it) or index"
+    )
     run.add_argument("--realtime", action="store_true", help="play a --script at wall-clock speed")
     run.add_argument("--log", type=Path, metavar="FILE.jsonl", help="append a JSON line log")
     voice = run.add_mutually_exclusive_group()
