@@ -15,6 +15,7 @@ from voicecoach.asr import Engine
 from voicecoach.asr.stream import Recognizer
 from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence
 from voicecoach.catalog import Catalog
+from voicecoach.display import status_line
 from voicecoach.hearing import understand
 from voicecoach.intents import CommandIndex, Intent, match
 from voicecoach.session import Action, Record, Say, Session, StateChanged
@@ -66,6 +67,8 @@ class ScriptedRun:
     """Typed commands, one per line (--text); the run ends when the input ends."""
     listen: Callable[[], list[Samples]] | None = None
     """Live audio: returns the frames captured since the last call (the microphone)."""
+    status: Callable[[str], None] | None = None
+    """Receives the live status line (display.status_line) after every step."""
 
     def __post_init__(self) -> None:
         self.session = Session(
@@ -81,6 +84,7 @@ class ScriptedRun:
         self._typed_buffer = ""
         self._typed_ended = False
         self._live: Recognizer | None = None
+        self._last_heard = ""
 
     def run(self) -> None:
         started = time.monotonic()
@@ -97,6 +101,8 @@ class ScriptedRun:
                 time.sleep(max(0.0, started + self.now - time.monotonic()))
             if self.listen is not None:
                 self._hear_live(self.listen())
+            if self.status is not None:
+                self.status(status_line(self.session, self.now, self._last_heard))
             self._execute(self.session.tick(self.now))
             for event in self._due_events():
                 self._fire(event)
@@ -223,6 +229,7 @@ class ScriptedRun:
             score=intent.score if intent else 0.0,
         )
         meaning = intent.name if intent else "(not a command)"
+        self._last_heard = f"{heard.text} -> {meaning}"
         self.show(f"[{self.now:7.1f}] heard: {heard.text!r} -> {meaning}")
         if intent is not None:
             if intent.name in ("pause", "stop"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -195,6 +196,23 @@ def cmd_model_install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Terminal:
+    """Transcript lines scroll; the status line stays at the bottom, redrawn in place."""
+
+    def __init__(self) -> None:
+        self.status_text = ""
+
+    def show(self, text: str) -> None:
+        sys.stdout.write("\r\033[K" + text + "\n")
+        self.status(self.status_text)
+
+    def status(self, text: str) -> None:
+        self.status_text = text
+        width = shutil.get_terminal_size().columns - 1
+        sys.stdout.write("\r\033[K" + text[:width])
+        sys.stdout.flush()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from voicecoach.app import JsonLog, ScriptedRun, open_log
     from voicecoach.timeline import Timeline, load_timeline
@@ -234,6 +252,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             typed=sys.stdin if args.text else None,
             listen=microphone.read_available if microphone is not None else None,
         )
+        if sys.stdout.isatty() and args.script is None:
+            terminal = _Terminal()
+            run.show, run.status = terminal.show, terminal.status
         run.run()
     finally:
         if microphone is not None:
