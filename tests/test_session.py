@@ -216,6 +216,7 @@ def test_start_exercise_jumps_or_inserts(catalog: Catalog) -> None:
 
 
 SLOTS: dict[str, dict[str, SlotValue]] = {
+    "rating": {"level": 2},
     "set_hold": {"seconds": 20},
     "start_exercise": {"exercise": "bridge"},
 }
@@ -243,3 +244,30 @@ def test_every_intent_in_every_phase_answers(catalog: Catalog, phase: Phase, nam
     answer = run.say(name, **SLOTS.get(name, {}))
     assert said(answer), f"{name} in {phase} said nothing"
     run.wait_ms(2000)  # and the session goes on without error
+
+
+@pytest.mark.parametrize(
+    ("level", "then"),
+    [(0, "hold"), (3, "hold"), (4, "intro"), (5, "intro"), (6, "skipped"), (10, "skipped")],
+)
+def test_pain_rating_decides(catalog: Catalog, level: int, then: str) -> None:
+    run = Run(catalog, items("plank", "bridge"))
+    run.until("hold")
+    run.say("pain")
+    run.say("rating", level=level)
+    rating = [a for a in run.actions if isinstance(a, Record) and a.event == "pain_rating"]
+    assert rating and rating[0].data["level"] == level
+    if then == "skipped":
+        assert run.session.step.exercise.id == "bridge"
+        assert any(isinstance(a, Record) and a.event == "skipped" for a in run.actions)
+    elif then == "intro":  # gently: the easier version
+        variation = run.session.step.variation
+        assert variation is not None and variation.direction == "easier"
+    else:
+        assert run.phase() == "hold" and run.session.step.variation is None
+
+
+def test_rating_outside_a_pain_check_is_ignored(catalog: Catalog) -> None:
+    run = Run(catalog, items("plank"))
+    run.until("hold")
+    assert said(run.say("rating", level=9)) == "Okay." and run.phase() == "hold"

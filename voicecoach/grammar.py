@@ -35,7 +35,7 @@ DEFAULT_GRAMMAR_DIR: Final = Path(__file__).resolve().parent.parent / "grammars"
 INTENT_NAMES: Final = (
     "next", "previous", "repeat", "pause", "resume", "stop", "skip", "hold_longer",
     "hold_shorter", "set_hold", "easier", "harder", "whats_next", "time_left", "why", "help",
-    "pain", "red_flag", "start_exercise", "yes", "no",
+    "pain", "red_flag", "start_exercise", "yes", "no", "rating",
 )  # fmt: skip
 
 # A guard against templates whose optional parts multiply into an unusable phrase list.

@@ -36,6 +36,9 @@ MIN_HOLD_S: Final = 3
 MAX_HOLD_S: Final = 120
 PAIN_ANSWER_TIMEOUT_S: Final = 10.0
 """After "it hurts", how long the coach waits for an answer before carrying on gently."""
+MILD_PAIN_MAX: Final = 3
+"""A pain rating up to this goes on; up to MODERATE_PAIN_MAX goes on gently; above, skips."""
+MODERATE_PAIN_MAX: Final = 5
 SPEECH_GAP_S: Final = 0.5
 """Silence after the coach speaks, before the next timed phase starts."""
 # Phases that wait for the person and stop the clock.
@@ -506,10 +509,24 @@ class Session:
         )
         easier = any(v.direction == "easier" for v in self.step.exercise.variations)
         offer = "Say easier for a gentler version, or skip." if easier else "Say skip to move on."
+        offer += " Or tell me how bad it is, from zero to ten: say, for example, it's a five."
         said = self._say(f"Stop the movement now. {caution} {offer}")
         record = Record("pain", {"exercise": self.step.exercise.id})
         until = self._speech_end(now, said) + PAIN_ANSWER_TIMEOUT_S
         return [*said, record, *self._wait("pain_check", now, until)]
+
+    def _on_rating(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        """A 0-10 answer after "it hurts": 0-3 go on, 4-5 go on gently, 6 or more skip it."""
+        if self.phase != "pain_check":
+            return self._say("Okay.")
+        level = slots.get("level")
+        level = level if isinstance(level, int) else 0
+        record = Record("pain_rating", {"exercise": self.step.exercise.id, "level": level})
+        if level <= MILD_PAIN_MAX:
+            return [record, *self._say("Okay, let's go on."), *self._back_to_timed(now)]
+        if level <= MODERATE_PAIN_MAX:
+            return [record, *self._pain_timeout(now)]
+        return [record, *self._say("Let's skip this one."), *self._on_skip(slots, now)]
 
     def _pain_timeout(self, now: float) -> list[Action]:
         """No answer after "it hurts": carry on gently, with the easier version if there is one."""
