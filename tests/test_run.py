@@ -13,6 +13,7 @@ from tests.test_cli import assert_one_line_error, run
 from voicecoach.asr import Engine
 from voicecoach.asr.stream import recognize_samples
 from voicecoach.catalog import Catalog, RoutineItem
+from voicecoach.grammar import INTENT_NAMES
 from voicecoach.hearing import build_engine, understand
 from voicecoach.intents import CommandIndex, Intent
 from voicecoach.session import Say, Session
@@ -193,3 +194,75 @@ def test_live_audio_is_heard_when_the_gate_is_open(
     )  # fmt: skip
     runner.run()
     assert spoken and runner.session.phase == "paused"
+
+
+def scripted(
+    catalog: Catalog, index: CommandIndex, timeline_text: str, tmp_path: Path, until_s: float = 900
+) -> list[dict[str, object]]:
+    """Runs a timeline in-process on simulated time, muted; returns its log."""
+    import io
+
+    from voicecoach.app import JsonLog, ScriptedRun
+    from voicecoach.timeline import load_timeline
+    from voicecoach.voice import MuteSpeaker
+
+    script = tmp_path / "scenario.toml"
+    script.write_text(timeline_text, encoding="utf-8")
+    log = io.StringIO()
+    ScriptedRun(
+        catalog, index, load_timeline(script, catalog), MuteSpeaker(), JsonLog(log),
+        until_s=until_s, show=lambda _: None,
+    ).run()  # fmt: skip
+    return [json.loads(line) for line in log.getvalue().splitlines()]
+
+
+def template_sentence(intent: str) -> str:
+    from voicecoach.labelled import read_labelled
+
+    sentences = read_labelled(Path(__file__).parent / "data" / "intents_templates.tsv")
+    return next(e.text for e in sentences if e.intent == intent)
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(INTENT_NAMES)])
+def test_scenario_every_intent_through_a_script(
+    bundled_catalog: Catalog, bundled_index: CommandIndex, tmp_path: Path, name: str
+) -> None:
+    """Each intent, said during a hold of a scripted session, is heard and answered."""
+    sentence = template_sentence(name).replace('"', "")
+    events = scripted(
+        bundled_catalog,
+        bundled_index,
+        'exercises = ["plank", "bridge"]\n'
+        f'[[event]]\non = "hold"\ndelay = 1.0\nsay = "{sentence}"\n',
+        tmp_path,
+    )
+    heard = [e for e in events if e["event"] == "heard"]
+    assert [e["intent"] for e in heard] == [name]
+    answered = [e for e in events if e["event"] == "say" and e["t"] == heard[0]["t"]]
+    assert answered, f"no answer to {sentence!r}"
+
+
+def test_scenario_whole_routine_to_the_end(
+    bundled_catalog: Catalog, bundled_index: CommandIndex, tmp_path: Path
+) -> None:
+    events = scripted(bundled_catalog, bundled_index, 'routine = "desk"\n', tmp_path, 4 * 3600)
+    done = [e for e in events if e["event"] == "exercise_done"]
+    assert len(done) == len(bundled_catalog.routine("desk").items)
+    assert [e for e in events if e["event"] == "state"][-1]["phase"] == "done"
+
+
+def test_scenario_pain_then_red_flag(
+    bundled_catalog: Catalog, bundled_index: CommandIndex, tmp_path: Path
+) -> None:
+    events = scripted(
+        bundled_catalog,
+        bundled_index,
+        'exercises = ["bridge"]\n'
+        '[[event]]\non = "hold"\ndelay = 1.0\nsay = "ouch"\n'
+        '[[event]]\non = "pain_check"\ndelay = 2.0\nsay = "it\'s a two"\n'
+        '[[event]]\non = "hold"\nnth = 3\ndelay = 1.0\nsay = "my leg feels numb"\n',
+        tmp_path,
+    )
+    kinds = [e["event"] for e in events]
+    assert "pain" in kinds and "pain_rating" in kinds and "red_flag" in kinds
+    assert [e for e in events if e["event"] == "state"][-1]["phase"] == "done"
