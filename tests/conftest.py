@@ -33,6 +33,12 @@ def grammar_sentences(bundled_grammar: Grammar) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing a test runs writes to the user's own data folder."""
+    monkeypatch.setenv("VOICECOACH_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture(autouse=True)
 def no_leaked_threads() -> Iterator[None]:
     """Fails any test that leaves a thread running behind it."""
     before = set(threading.enumerate())

@@ -266,3 +266,11 @@ def test_scenario_pain_then_red_flag(
     kinds = [e["event"] for e in events]
     assert "pain" in kinds and "pain_rating" in kinds and "red_flag" in kinds
     assert [e for e in events if e["event"] == "state"][-1]["phase"] == "done"
+
+
+def test_the_notice_is_said_in_the_first_live_session_only() -> None:
+    first = run("run", "--text", "--mute", stdin="stop\nyes\n")
+    again = run("run", "--text", "--mute", stdin="stop\nyes\n")
+    assert first.returncode == again.returncode == 0
+    assert "not medical advice" in first.stdout
+    assert "not medical advice" not in again.stdout

@@ -215,6 +215,7 @@ class _Terminal:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from voicecoach.app import JsonLog, ScriptedRun, open_log
+    from voicecoach.home import is_first_session, mark_first_session_done
     from voicecoach.timeline import Timeline, load_timeline
     from voicecoach.voice import MuteSpeaker, Pyttsx3Speaker, Speaker, WavSpeaker
 
@@ -237,6 +238,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         device = int(args.input_device) if str(args.input_device).isdigit() else args.input_device
         microphone = Microphone(device).__enter__()
+    live = args.script is None
+    first_session = args.first_session or (live and is_first_session())
     handle = open_log(args.log)
     try:
         run = ScriptedRun(
@@ -246,7 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             speaker,
             JsonLog(handle),
             engine_factory=lambda: _engine(args, index),
-            first_session=args.first_session,
+            first_session=first_session,
             until_s=args.until,
             realtime=args.realtime or args.script is None,
             typed=sys.stdin if args.text else None,
@@ -255,6 +258,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if sys.stdout.isatty() and args.script is None:
             terminal = _Terminal()
             run.show, run.status = terminal.show, terminal.status
+        if live:
+            mark_first_session_done()  # the notice is said once, in the first live session
         run.run()
     finally:
         if microphone is not None:
@@ -395,7 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--until", type=float, metavar="SECONDS", help="stop at this session time")
     run.add_argument(
-        "--first-session", action="store_true", help="say the not-medical-advice notice first"
+        "--first-session",
+        action="store_true",
+        help="say the not-medical-advice notice (live and typed runs say it in the first "
+        "session on this machine)",
     )
     run.set_defaults(handler=cmd_run)
 
