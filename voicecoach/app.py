@@ -18,6 +18,7 @@ from voicecoach.catalog import Catalog
 from voicecoach.display import status_line
 from voicecoach.hearing import understand
 from voicecoach.intents import CommandIndex, Intent, match
+from voicecoach.journal import Journal
 from voicecoach.session import Action, Record, Say, Session, StateChanged
 from voicecoach.timeline import Timeline, TimelineEvent
 from voicecoach.voice import HalfDuplexGate, Speaker
@@ -69,6 +70,9 @@ class ScriptedRun:
     """Live audio: returns the frames captured since the last call (the microphone)."""
     status: Callable[[str], None] | None = None
     """Receives the live status line (display.status_line) after every step."""
+    journal: Journal | None = None
+    """The history store: every step is written as it happens."""
+    routine_name: str = "exercises"
 
     def __post_init__(self) -> None:
         self.session = Session(
@@ -85,8 +89,12 @@ class ScriptedRun:
         self._typed_ended = False
         self._live: Recognizer | None = None
         self._last_heard = ""
+        self._journal_session = 0
+        self._outcome: str | None = None
 
     def run(self) -> None:
+        if self.journal is not None:
+            self._journal_session = self.journal.start_session(self.routine_name)
         started = time.monotonic()
         self._execute(self.session.start(self.now))
         while self.session.phase != "done" or self.speaker.speaking(self.now):
@@ -137,6 +145,25 @@ class ScriptedRun:
                 )
             elif isinstance(action, Record):
                 self.log.write(self.now, action.event, **dict(action.data))
+                self._journal_record(action)
+
+    def _journal_record(self, record: Record) -> None:
+        if self.journal is None:
+            return
+        data = dict(record.data)
+        exercise = data.pop("exercise", None)
+        self.journal.record(
+            self._journal_session,
+            self.now,
+            record.event,
+            None if exercise is None else str(exercise),
+            **data,
+        )
+        if record.event == "red_flag":
+            self._outcome = "red_flag"
+        if record.event == "ended":
+            outcome = self._outcome or ("completed" if data.get("completed") else "stopped")
+            self.journal.end_session(self._journal_session, outcome)
 
     # --- the person ------------------------------------------------------------------------
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -216,6 +218,7 @@ class _Terminal:
 def cmd_run(args: argparse.Namespace) -> int:
     from voicecoach.app import JsonLog, ScriptedRun, open_log
     from voicecoach.home import is_first_session, mark_first_session_done
+    from voicecoach.journal import Journal
     from voicecoach.timeline import Timeline, load_timeline
     from voicecoach.voice import MuteSpeaker, Pyttsx3Speaker, Speaker, WavSpeaker
 
@@ -240,6 +243,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         microphone = Microphone(device).__enter__()
     live = args.script is None
     first_session = args.first_session or (live and is_first_session())
+    journal = None
+    if live or args.realtime:  # simulated runs (tests, the demo) are not the person's history
+        journal = Journal(warn=lambda message: print(f"voicecoach: {message}", file=sys.stderr))
     handle = open_log(args.log)
     try:
         run = ScriptedRun(
@@ -254,6 +260,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             realtime=args.realtime or args.script is None,
             typed=sys.stdin if args.text else None,
             listen=microphone.read_available if microphone is not None else None,
+            journal=journal,
+            routine_name=args.routine if args.script is None else args.script.stem,
         )
         if sys.stdout.isatty() and args.script is None:
             terminal = _Terminal()
@@ -264,11 +272,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if microphone is not None:
             microphone.__exit__(None, None, None)
+        if journal is not None:
+            journal.close()
         speaker.close()
         if handle is not None:
             handle.close()
     if args.speak_to is not None:
         print(f"the coach's speech is in {args.speak_to}")
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from voicecoach.journal import Journal
+
+    journal = Journal(warn=lambda message: print(f"voicecoach: {message}", file=sys.stderr))
+    try:
+        sessions = journal.sessions()
+    finally:
+        journal.close()
+    if args.json:
+        _print_json([dataclasses.asdict(s) for s in sessions])
+        return EXIT_OK
+    if not sessions:
+        print("no sessions yet")
+    for session in sessions:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(session.started_at))
+        outcome = session.outcome or "unfinished"
+        done = sum(1 for e in session.exercises if e.get("result") == "done")
+        skipped = sum(1 for e in session.exercises if e.get("result") == "skipped")
+        print(f"{when}  {session.routine}: {outcome}, {done} done, {skipped} skipped")
     return EXIT_OK
 
 
@@ -406,6 +438,14 @@ def build_parser() -> argparse.ArgumentParser:
         "session on this machine)",
     )
     run.set_defaults(handler=cmd_run)
+
+    history = commands.add_parser(
+        "history",
+        help="past sessions, newest first",
+        description="Past sessions, newest first, with what happened to each exercise.",
+    )
+    history.add_argument("--json", action="store_true", help="a JSON list of sessions")
+    history.set_defaults(handler=cmd_history)
 
     model = commands.add_parser("model", help="speech models", description="Speech models.")
     model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
