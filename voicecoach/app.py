@@ -73,10 +73,15 @@ class ScriptedRun:
     journal: Journal | None = None
     """The history store: every step is written as it happens."""
     routine_name: str = "exercises"
+    hold_overrides: dict[str, int] = field(default_factory=dict)
+    """Holds carried over from earlier sessions (progression)."""
 
     def __post_init__(self) -> None:
         self.session = Session(
-            self.catalog, list(self.timeline.items), first_session=self.first_session
+            self.catalog,
+            list(self.timeline.items),
+            first_session=self.first_session,
+            hold_overrides=self.hold_overrides,
         )
         self.now = 0.0
         self._engine: Engine | None = None

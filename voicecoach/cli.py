@@ -219,6 +219,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from voicecoach.app import JsonLog, ScriptedRun, open_log
     from voicecoach.home import is_first_session, mark_first_session_done
     from voicecoach.journal import Journal
+    from voicecoach.progression import plan_from_history
     from voicecoach.timeline import Timeline, load_timeline
     from voicecoach.voice import MuteSpeaker, Pyttsx3Speaker, Speaker, WavSpeaker
 
@@ -246,6 +247,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     journal = None
     if live or args.realtime:  # simulated runs (tests, the demo) are not the person's history
         journal = Journal(warn=lambda message: print(f"voicecoach: {message}", file=sys.stderr))
+        plan = plan_from_history(catalog, journal.sessions())
+        timeline = Timeline(tuple(plan.apply(timeline.items)), timeline.events)
+        holds = plan.holds
+        for suggestion in plan.suggestions:
+            print(f"voicecoach: {suggestion}")
+    else:
+        holds = {}
     handle = open_log(args.log)
     try:
         run = ScriptedRun(
@@ -262,6 +270,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             listen=microphone.read_available if microphone is not None else None,
             journal=journal,
             routine_name=args.routine if args.script is None else args.script.stem,
+            hold_overrides=holds,
         )
         if sys.stdout.isatty() and args.script is None:
             terminal = _Terminal()
@@ -301,6 +310,29 @@ def cmd_history(args: argparse.Namespace) -> int:
         done = sum(1 for e in session.exercises if e.get("result") == "done")
         skipped = sum(1 for e in session.exercises if e.get("result") == "skipped")
         print(f"{when}  {session.routine}: {outcome}, {done} done, {skipped} skipped")
+    return EXIT_OK
+
+
+def cmd_next(args: argparse.Namespace) -> int:
+    from voicecoach.journal import Journal
+    from voicecoach.progression import next_step, plan_from_history
+
+    catalog = _catalog(args)
+    journal = Journal(warn=lambda message: print(f"voicecoach: {message}", file=sys.stderr))
+    try:
+        sessions = journal.sessions()
+    finally:
+        journal.close()
+    step = next_step(catalog, sessions)
+    plan = plan_from_history(catalog, sessions)
+    if args.json:
+        _print_json({**dataclasses.asdict(step), "suggestions": list(plan.suggestions)})
+        return EXIT_OK
+    name = catalog.exercise(step.exercise).name
+    print(f"Next: the {catalog.routine(step.routine).name} routine, starting with {name}.")
+    print(step.why)
+    for suggestion in plan.suggestions:
+        print(suggestion)
     return EXIT_OK
 
 
@@ -446,6 +478,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.add_argument("--json", action="store_true", help="a JSON list of sessions")
     history.set_defaults(handler=cmd_history)
+
+    following = commands.add_parser(
+        "next",
+        parents=[data],
+        help="what to do next, and why",
+        description="The routine and exercise to do next, and why, from your history.",
+    )
+    following.add_argument("--json", action="store_true", help="print JSON")
+    following.set_defaults(handler=cmd_next)
 
     model = commands.add_parser("model", help="speech models", description="Speech models.")
     model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
