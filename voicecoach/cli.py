@@ -25,6 +25,7 @@ from voicecoach.catalog import (
 from voicecoach.errors import VoiceCoachError
 from voicecoach.grammar import DEFAULT_GRAMMAR_DIR, load_grammar
 from voicecoach.intents import CommandIndex, build_index, match
+from voicecoach.journal import SessionSummary
 
 DEFAULT_VOSK_MODEL = "vosk-model-small-en-us-0.15"
 
@@ -246,7 +247,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     first_session = args.first_session or (live and is_first_session())
     journal = None
     if live or args.realtime:  # simulated runs (tests, the demo) are not the person's history
-        journal = Journal(warn=lambda message: print(f"voicecoach: {message}", file=sys.stderr))
+        journal = Journal(warn=_warn)
         plan = plan_from_history(catalog, journal.sessions())
         timeline = Timeline(tuple(plan.apply(timeline.items)), timeline.events)
         holds = plan.holds
@@ -291,14 +292,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_history(args: argparse.Namespace) -> int:
+def _warn(message: str) -> None:
+    print(f"voicecoach: {message}", file=sys.stderr)
+
+
+def _read_history() -> list[SessionSummary]:
     from voicecoach.journal import Journal
 
-    journal = Journal(warn=lambda message: print(f"voicecoach: {message}", file=sys.stderr))
+    journal = Journal(warn=_warn)
     try:
-        sessions = journal.sessions()
+        return journal.sessions()
     finally:
         journal.close()
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    sessions = _read_history()
     if args.json:
         _print_json([dataclasses.asdict(s) for s in sessions])
         return EXIT_OK
@@ -314,15 +323,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_next(args: argparse.Namespace) -> int:
-    from voicecoach.journal import Journal
     from voicecoach.progression import next_step, plan_from_history
 
     catalog = _catalog(args)
-    journal = Journal(warn=lambda message: print(f"voicecoach: {message}", file=sys.stderr))
-    try:
-        sessions = journal.sessions()
-    finally:
-        journal.close()
+    sessions = _read_history()
     step = next_step(catalog, sessions)
     plan = plan_from_history(catalog, sessions)
     if args.json:
