@@ -134,3 +134,19 @@ def test_same_audio_same_result_whatever_came_before(engine: Engine, cases: list
     assert [(u.text, u.accepted, u.confidence) for u in alone] == [
         (u.text, u.accepted, u.confidence) for u in again
     ]
+
+
+def test_times_stay_in_stream_time_after_a_reset(engine: Engine, cases: list[Case]) -> None:
+    """The gate resets the recogniser while the coach speaks; later utterances must still be
+    placed on the stream's clock, not the fresh detector's."""
+    clip = read_wav(first_passing(cases, "pain").audio)
+    recognizer = Recognizer(engine)
+    recognizer.accept(np.concatenate([silence(3.0), clip[: clip.size // 2]]))
+    recognizer.reset()
+    stream = np.concatenate([silence(2.0), clip, silence(1.0)])
+    found = []
+    for start in range(0, stream.size, 320):
+        found.extend(recognizer.accept(stream[start : start + 320]))
+    found.extend(recognizer.flush())
+    spoken_at = 3.0 + (clip.size // 2) / SAMPLE_RATE + 2.0
+    assert found and abs(found[0].start_s + 0.4 - spoken_at) < 1.0

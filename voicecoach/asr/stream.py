@@ -35,7 +35,6 @@ PARTIAL_EVERY_S: Final = 0.3
 @dataclass
 class _Segment:
     start_s: float
-    samples: int = 0
     next_partial_s: float = 0.0
     too_long: bool = False
 
@@ -47,17 +46,23 @@ class Recognizer:
     or the speech was too long to be a command."""
 
     def __init__(self, engine: Engine, *, partials: bool = False) -> None:
-        import pocketsphinx  # the voice activity detector ships with it
-
         self.engine = engine
         self.partials = partials
-        self._vad = pocketsphinx.Endpointer(window=ENDPOINT_WINDOW_S, ratio=ENDPOINT_RATIO)
+        self._consumed = 0
+        self._new_vad()
         self._frame = self._vad.frame_bytes // 2
         self._pending = np.zeros(0, np.int16)
         self._history = np.zeros(0, np.int16)
-        self._consumed = 0
         self._segment: _Segment | None = None
         self._noise = np.random.default_rng(0)  # seeded: the same input gives the same result
+
+    def _new_vad(self) -> None:
+        """A fresh voice activity detector (it ships with PocketSphinx). Its times count from
+        its own start, so the audio time at that start is kept to turn them into stream time."""
+        import pocketsphinx
+
+        self._vad = pocketsphinx.Endpointer(window=ENDPOINT_WINDOW_S, ratio=ENDPOINT_RATIO)
+        self._vad_origin_s = self.time_s
 
     @property
     def time_s(self) -> float:
@@ -75,9 +80,7 @@ class Recognizer:
         self._segment = None
         self._pending = np.zeros(0, np.int16)
         self._history = np.zeros(0, np.int16)
-        import pocketsphinx
-
-        self._vad = pocketsphinx.Endpointer(window=ENDPOINT_WINDOW_S, ratio=ENDPOINT_RATIO)
+        self._new_vad()
 
     def accept(self, samples: Samples) -> list[Utterance]:
         floor = self._noise.normal(0.0, NOISE_FLOOR_RMS, samples.size)
@@ -107,7 +110,7 @@ class Recognizer:
         self._history = np.concatenate([self._history, frame])[-keep:]
 
         if not was_in_speech and self._vad.in_speech:
-            start_s = max(0.0, float(self._vad.speech_start) - PREROLL_S)
+            start_s = max(0.0, self._vad_origin_s + float(self._vad.speech_start) - PREROLL_S)
             self._segment = _Segment(start_s, next_partial_s=self.time_s + PARTIAL_EVERY_S)
             self.engine.start()
             history_start_s = self.time_s - self._history.size / SAMPLE_RATE
@@ -127,13 +130,12 @@ class Recognizer:
                     self.engine.partial(), 0.0, segment.start_s, self.time_s, final=False
                 )
             return
-        yield self._finish(float(self._vad.speech_end))
+        yield self._finish(self._vad_origin_s + float(self._vad.speech_end))
 
     def _feed(self, samples: Samples) -> None:
         segment = self._segment
         if segment is None or segment.too_long or samples.size == 0:
             return
-        segment.samples += samples.size
         self.engine.feed(samples)
 
     def _finish(self, end_s: float) -> Utterance:
