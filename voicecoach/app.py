@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-from voicecoach.asr import Engine
+from voicecoach.asr import Engine, Utterance
 from voicecoach.asr.stream import Recognizer
 from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence
 from voicecoach.catalog import Catalog
@@ -188,13 +188,19 @@ class ScriptedRun:
                 if line.strip():
                     self._heard.append(_Heard(self.now, line.strip(), match(line, self.index)))
 
+    def _shared_engine(self) -> Engine | None:
+        """The one speech engine of the run, built when first needed (None without a factory)."""
+        if self._engine is None and self.engine_factory is not None:
+            self._engine = self.engine_factory()
+        return self._engine
+
     def _hear_live(self, frames: list[Samples]) -> None:
         """Feeds live audio to the recogniser while the gate is open; while the coach speaks
         the audio is dropped and any speech in progress forgotten (half-duplex)."""
         if self._live is None:
-            assert self.engine_factory is not None
-            self._engine = self._engine or self.engine_factory()
-            self._live = Recognizer(self._engine)
+            engine = self._shared_engine()
+            assert engine is not None, "listening needs an engine_factory"
+            self._live = Recognizer(engine)
         if not self.gate.is_open(self.now):
             if self._live.in_speech:
                 self._live.reset()
@@ -225,13 +231,12 @@ class ScriptedRun:
             self._heard.append(_Heard(self.now, event.say, match(event.say, self.index)))
             return
         assert event.audio is not None
-        if self._engine is None:
-            if self.engine_factory is None:
-                return
-            self._engine = self.engine_factory()
+        engine = self._shared_engine()
+        if engine is None:
+            return
         samples = read_wav(event.audio)
         self.log.write(self.now, "audio", file=str(event.audio), seconds=samples.size / SAMPLE_RATE)
-        recognizer = Recognizer(self._engine)
+        recognizer = Recognizer(engine)
         started = self.now
         for chunk in (samples, silence(AFTER_AUDIO_S)):
             for start in range(0, chunk.size, 320):
@@ -240,7 +245,7 @@ class ScriptedRun:
         for utterance in recognizer.flush():
             self._hear_utterance(started, recognizer.time_s, utterance)
 
-    def _hear_utterance(self, started: float, decided_s: float, utterance: Any) -> None:
+    def _hear_utterance(self, started: float, decided_s: float, utterance: Utterance) -> None:
         if not utterance.final:
             return
         speech = (started + utterance.start_s, started + utterance.end_s)
