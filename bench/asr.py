@@ -4,6 +4,9 @@ factor, decision latency and peak memory, for the embedded engine and, in the sa
 naive baseline (PocketSphinx with its full language model, then fuzzy matching).
 
     .venv/bin/python bench/asr.py [--engine pocketsphinx|vosk] [--no-baseline] [--limit N]
+    .venv/bin/python bench/asr.py --script tests/audio/questions.toml   # `voicecoach ask`
+
+A script's `context` picks what is listened for: session commands, or the questions of `ask`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from voicecoach.asr import Decoded, Engine, Utterance
 from voicecoach.asr.confidence import ConfidenceModel, load_confidence_model
 from voicecoach.asr.pocketsphinx_engine import (
@@ -25,11 +30,11 @@ from voicecoach.asr.pocketsphinx_engine import (
     new_decoder,
 )
 from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import SAMPLE_RATE, Samples, read_wav
+from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence
 from voicecoach.audiotests import Case, load_script
 from voicecoach.catalog import load_catalog
 from voicecoach.grammar import load_grammar
-from voicecoach.hearing import Heard, build_engine, understand
+from voicecoach.hearing import AFTER_RECORDING_S, Heard, build_engine, understand
 from voicecoach.intents import CommandIndex, build_index
 from voicecoach.synthetic import PAD_S
 
@@ -105,7 +110,6 @@ def run(
     tally = Tally()
     for number, case in enumerate(cases, 1):
         samples = read_wav(case.audio)
-        speech_end_s = samples.size / SAMPLE_RATE - PAD_S
         recognizer = Recognizer(engine)
         first = None
         swept: list[tuple[float, bool, bool]] = []
@@ -126,6 +130,10 @@ def run(
             return heard
 
         started = time.process_time()
+        clip_s = samples.size / SAMPLE_RATE
+        speech_end_s = clip_s - PAD_S
+        # Silence after the clip, as `voicecoach test` and a microphone give (hearing.py).
+        samples = np.concatenate([samples, silence(AFTER_RECORDING_S)])
         for start in range(0, samples.size, FRAME):
             before = time.process_time()
             for utterance in recognizer.accept(samples[start : start + FRAME]):
@@ -140,7 +148,7 @@ def run(
                 first = heard
         tally.clips.append(Clip(condition_of(case), case.expect is not None, swept))
         tally.decode_s += time.process_time() - started
-        tally.audio_s += samples.size / SAMPLE_RATE
+        tally.audio_s += clip_s
         intent = first.intent if first else None
         if case.expect is None:
             key = f"rejected, {condition_of(case)}"
@@ -221,14 +229,17 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
     parser.add_argument("--limit", type=int, default=0, help="only the first N clips")
     parser.add_argument(
+        "--script", type=Path, default=CASES, help="the clips (default: tests/audio/cases.toml)"
+    )
+    parser.add_argument(
         "--sweep", action="store_true", help="also sweep the confidence threshold (PocketSphinx)"
     )
     args = parser.parse_args()
 
-    cases = load_script(CASES)
+    cases = load_script(args.script)
     if args.limit:
         cases = cases[: args.limit]
-    grammar = load_grammar(load_catalog())
+    grammar = load_grammar(load_catalog(), context=cases[0].context)
     index = build_index(grammar)
     started = time.perf_counter()
     engine = build_engine(args.engine, grammar, index)

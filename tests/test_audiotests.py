@@ -102,10 +102,15 @@ def test_test_command_passes_on_a_good_script(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("", "no \\[\\[case\\]\\] entries"),
-        ('[[case]]\naudio = "a.wav"\nexpect = "jump"\n', "expect must be an intent name"),
+        ('[[case]]\naudio = "a.wav"\nexpect = "jump"\n', 'intent of the "session" context'),
         ('[[case]]\nexpect = "next"\n', "'audio' must be a file name"),
         ('[[case]]\naudio = "a.wav"\nexpect = "next"\ncolour = 1\n', "unknown field 'colour'"),
         ("[[case]\n", "invalid TOML"),
+        ('context = "tv"\n[[case]]\naudio = "a.wav"\nexpect = "next"\n', "context must be"),
+        (
+            'context = "ask"\n[[case]]\naudio = "a.wav"\nexpect = "next"\n',
+            'intent of the "ask" context',
+        ),
         (
             'known_failures = "nope.toml"\n[[case]]\naudio = "a.wav"\nexpect = "next"\n',
             "no such file",

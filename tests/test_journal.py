@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.test_cli import run
+from tests.test_cli import assert_one_line_error, run
+from voicecoach.catalog import load_catalog
 from voicecoach.home import data_dir
 from voicecoach.journal import JOURNAL_FILE, Journal
 
@@ -68,8 +69,9 @@ def test_history_after_a_typed_session() -> None:
     assert "core: stopped, 0 done, 2 skipped" in text
 
 
-def test_history_survives_sigkill() -> None:
-    """A live session killed with SIGKILL keeps everything up to its last completed step."""
+def test_history_survives_sigkill_and_the_session_resumes() -> None:
+    """A live session killed with SIGKILL keeps everything up to its last completed step, and
+    `run --resume` carries it on from there, in the same session."""
     process = subprocess.Popen(
         [sys.executable, "-m", "voicecoach", "run", "--text", "--mute", "--routine", "gentle"],
         stdin=subprocess.PIPE,
@@ -97,3 +99,26 @@ def test_history_survives_sigkill() -> None:
     sessions = Journal(path).sessions()
     assert len(sessions) == 1 and sessions[0].outcome is None  # unfinished, still readable
     assert [e["result"] for e in sessions[0].exercises] == ["skipped"] * 3
+
+    resumed = run("run", "--text", "--mute", "--resume", stdin="stop\nyes\n")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Welcome back. Carrying on where you stopped: 3 done, 6 to go." in resumed.stdout
+    fourth = load_catalog().routine("gentle").items[3].exercise_id
+    assert f"Next: {load_catalog().exercise(fourth).name}." in resumed.stdout
+    sessions = Journal(path).sessions()
+    assert len(sessions) == 1 and sessions[0].outcome == "stopped"
+    again = run("run", "--text", "--mute", "--resume", "--routine", "core", stdin="")
+    assert_one_line_error(again, "--resume carries on the 'gentle' routine")
+
+
+def test_changes_made_during_an_exercise_are_kept(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    session = journal.start_session("core")
+    journal.record(session, 5.0, "variation", "plank", variation="on-hands")
+    journal.record(session, 6.0, "hold", "plank", hold_s=25)
+    journal.end_session(session, "stopped")
+    journal.reopen_session(session)
+    (summary,) = journal.sessions()
+    assert summary.outcome is None and summary.ended_at is None
+    assert summary.exercises == ({"exercise": "plank", "variation": "on-hands", "hold_s": 25},)
+    assert summary.finished == ()

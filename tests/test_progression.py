@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.test_cli import run
 from voicecoach.catalog import Catalog, RoutineItem
 from voicecoach.journal import Journal, SessionSummary
-from voicecoach.progression import STEP_UP_SESSIONS, next_step, plan_from_history
+from voicecoach.progression import (
+    STEP_UP_SESSIONS,
+    NothingToResumeError,
+    next_step,
+    plan_from_history,
+    resume_point,
+)
 
 
 def summary(
@@ -78,3 +86,60 @@ def test_next_command_reads_the_journal() -> None:
     step = json.loads(result.stdout)
     assert step["routine"] == "core" and step["exercise"] == "abdominal-bracing"
     assert "left off" in run("next").stdout
+
+
+def test_resume_carries_on_after_what_was_done_or_skipped(bundled_catalog: Catalog) -> None:
+    killed = SessionSummary(
+        2,
+        "gentle",
+        2.0,
+        None,
+        None,
+        (
+            done("deep-breathing", 0),
+            {"exercise": "pelvic-tilt", "result": "skipped", "hold_s": 5, "variation": None},
+            {"exercise": "knee-to-chest", "hold_s": 20, "variation": "hold-tops-of-knees"},
+        ),
+        ("deep-breathing", "pelvic-tilt"),
+    )
+    earlier = summary(1, "gentle", "completed", done("figure-four", 12))
+    point = resume_point(bundled_catalog, [killed, earlier])
+    assert point.session_id == 2 and point.routine == "gentle"
+    routine = [i.exercise_id for i in bundled_catalog.routine("gentle").items]
+    assert [i.exercise_id for i in point.items] == routine[2:]
+    # the exercise in progress keeps the variation and hold it was switched to
+    assert point.items[0] == RoutineItem("knee-to-chest", "hold-tops-of-knees")
+    assert point.holds == {"knee-to-chest": 20, "figure-four": 12}
+    assert point.opening == "Welcome back. Carrying on where you stopped: 2 done, 7 to go."
+
+
+def test_resume_counts_an_exercise_a_routine_has_twice(bundled_catalog: Catalog) -> None:
+    routine = bundled_catalog.routine("desk").items
+    assert [i.exercise_id for i in routine].count("neural-glide") > 1
+    once = SessionSummary(
+        1, "desk", 1.0, None, None, tuple(done(i.exercise_id, 0) for i in routine[:3]),
+        tuple(i.exercise_id for i in routine[:3]),
+    )  # fmt: skip
+    assert resume_point(bundled_catalog, [once]).items == routine[3:]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "finished", "message"),
+    [
+        ("completed", 1, "your last session was finished"),
+        ("red_flag", 1, "see a doctor"),
+        ("stopped", 9, "every exercise of your last session was done"),
+    ],
+)
+def test_what_cannot_be_resumed(
+    bundled_catalog: Catalog, outcome: str, finished: int, message: str
+) -> None:
+    items = bundled_catalog.routine("gentle").items[:finished]
+    last = SessionSummary(
+        1, "gentle", 1.0, 2.0, outcome, tuple(done(i.exercise_id, 0) for i in items),
+        tuple(i.exercise_id for i in items),
+    )  # fmt: skip
+    with pytest.raises(NothingToResumeError, match=message):
+        resume_point(bundled_catalog, [last])
+    with pytest.raises(NothingToResumeError, match="no sessions yet"):
+        resume_point(bundled_catalog, [])

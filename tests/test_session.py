@@ -158,6 +158,8 @@ def test_hold_longer_changes_this_hold_and_the_rest_of_the_session(catalog: Cata
     assert run.session.hold_s() == MAX_HOLD_S
     run.say("hold_shorter")
     assert run.session.hold_s() == MAX_HOLD_S - 5
+    holds = [a.data for a in run.actions if isinstance(a, Record) and a.event == "hold"]
+    assert holds[-1] == {"exercise": "pelvic-tilt", "hold_s": MAX_HOLD_S - 5}  # journaled now
 
 
 def test_hold_change_on_a_movement_says_so(catalog: Catalog) -> None:

@@ -16,7 +16,7 @@ from voicecoach.asr.stream import Recognizer
 from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence
 from voicecoach.catalog import Catalog
 from voicecoach.display import status_line
-from voicecoach.hearing import understand
+from voicecoach.hearing import AFTER_RECORDING_S, understand
 from voicecoach.intents import CommandIndex, Intent, match
 from voicecoach.journal import Journal
 from voicecoach.session import Action, Record, Say, Session, StateChanged
@@ -25,8 +25,10 @@ from voicecoach.voice import HalfDuplexGate, Speaker
 
 STEP_S: Final = 0.1
 """Simulated time advances in steps of this much."""
-AFTER_AUDIO_S: Final = 1.0
-"""Silence fed to the recogniser after a recording, so its end is heard."""
+INPUT_LOST_S: Final = 2.0
+"""No audio from the microphone for this long (it sends 50 frames a second): it has gone."""
+RECONNECT_EVERY_S: Final = 2.0
+"""How often a lost microphone is looked for again."""
 
 
 class JsonLog:
@@ -68,6 +70,8 @@ class ScriptedRun:
     """Typed commands, one per line (--text); the run ends when the input ends."""
     listen: Callable[[], list[Samples]] | None = None
     """Live audio: returns the frames captured since the last call (the microphone)."""
+    reconnect: Callable[[], bool] | None = None
+    """Tries to open live audio again after it stopped coming; True when it could."""
     status: Callable[[str], None] | None = None
     """Receives the live status line (display.status_line) after every step."""
     journal: Journal | None = None
@@ -75,6 +79,10 @@ class ScriptedRun:
     routine_name: str = "exercises"
     hold_overrides: dict[str, int] = field(default_factory=dict)
     """Holds carried over from earlier sessions (progression)."""
+    resume_session: int | None = None
+    """The journal's id of an unfinished session this run carries on (`run --resume`)."""
+    opening: str = ""
+    """Said before the first exercise (the welcome back of a resumed session)."""
 
     def __post_init__(self) -> None:
         self.session = Session(
@@ -82,6 +90,7 @@ class ScriptedRun:
             list(self.timeline.items),
             first_session=self.first_session,
             hold_overrides=self.hold_overrides,
+            opening=self.opening,
         )
         self.now = 0.0
         self._engine: Engine | None = None
@@ -96,9 +105,15 @@ class ScriptedRun:
         self._last_heard = ""
         self._journal_session = 0
         self._outcome: str | None = None
+        self._audio_at = 0.0  # session time live audio last came
+        self._input_lost = False
+        self._reconnect_at = 0.0
 
     def run(self) -> None:
-        if self.journal is not None:
+        if self.journal is not None and self.resume_session is not None:
+            self.journal.reopen_session(self.resume_session)
+            self._journal_session = self.resume_session
+        elif self.journal is not None:
             self._journal_session = self.journal.start_session(self.routine_name)
         started = time.monotonic()
         self._execute(self.session.start(self.now))
@@ -113,7 +128,9 @@ class ScriptedRun:
             if self.realtime:
                 time.sleep(max(0.0, started + self.now - time.monotonic()))
             if self.listen is not None:
-                self._hear_live(self.listen())
+                frames = self.listen()
+                self._watch_input(bool(frames))
+                self._hear_live(frames)
             if self.status is not None:
                 self.status(status_line(self.session, self.now, self._last_heard))
             self._execute(self.session.tick(self.now))
@@ -194,6 +211,25 @@ class ScriptedRun:
             self._engine = self.engine_factory()
         return self._engine
 
+    def _watch_input(self, audio_came: bool) -> None:
+        """Notices a microphone that stops sending audio (unplugged): the session pauses until
+        it is back, and it is looked for again every RECONNECT_EVERY_S."""
+        if audio_came:
+            self._audio_at = self.now
+            if self._input_lost:
+                self._input_lost = False
+                self.show(f"[{self.now:7.1f}] the microphone is back")
+                self._execute(self.session.microphone_back(self.now))
+            return
+        if not self._input_lost and self.now - self._audio_at >= INPUT_LOST_S:
+            self._input_lost = True
+            self._reconnect_at = self.now + RECONNECT_EVERY_S
+            self.show(f"[{self.now:7.1f}] no audio from the microphone: pausing")
+            self._execute(self.session.microphone_lost(self.now))
+        if self._input_lost and self.reconnect is not None and self.now >= self._reconnect_at:
+            self._reconnect_at = self.now + RECONNECT_EVERY_S
+            self.reconnect()  # audio coming again is what tells that it is back
+
     def _hear_live(self, frames: list[Samples]) -> None:
         """Feeds live audio to the recogniser while the gate is open; while the coach speaks
         the audio is dropped and any speech in progress forgotten (half-duplex)."""
@@ -238,7 +274,7 @@ class ScriptedRun:
         self.log.write(self.now, "audio", file=str(event.audio), seconds=samples.size / SAMPLE_RATE)
         recognizer = Recognizer(engine)
         started = self.now
-        for chunk in (samples, silence(AFTER_AUDIO_S)):
+        for chunk in (samples, silence(AFTER_RECORDING_S)):
             for start in range(0, chunk.size, 320):
                 for utterance in recognizer.accept(chunk[start : start + 320]):
                     self._hear_utterance(started, recognizer.time_s, utterance)

@@ -8,9 +8,10 @@ import queue
 import struct
 import wave
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -135,12 +136,7 @@ class Microphone:
         self._stream: object | None = None
 
     def __enter__(self) -> Microphone:
-        try:
-            import sounddevice
-        except OSError as error:  # PortAudio library missing
-            raise AudioError(
-                f"cannot use audio devices ({error}): apt-get install libportaudio2"
-            ) from None
+        sounddevice = load_sounddevice()
 
         def deliver(data: bytes, frame_count: int, time: object, status: object) -> None:
             # When the consumer is too slow, drop audio rather than grow without bound.
@@ -175,6 +171,23 @@ class Microphone:
             stream.stop()  # type: ignore[attr-defined]
             stream.close()  # type: ignore[attr-defined]
 
+    def reopen(self) -> bool:
+        """Closes the stream and opens the device again (after it was unplugged); True when
+        it opened. PortAudio's list of devices is refreshed first, so a device plugged in
+        again is found."""
+        self.__exit__(None, None, None)
+        sounddevice = load_sounddevice()
+        try:
+            sounddevice._terminate()  # the device list is read when PortAudio starts
+            sounddevice._initialize()
+        except sounddevice.PortAudioError:
+            pass  # best effort: the old list may still hold the device
+        try:
+            self.__enter__()
+        except AudioError:
+            return False
+        return True
+
     def read_available(self) -> list[Samples]:
         """The frames captured since the last call, without waiting."""
         found = []
@@ -191,3 +204,48 @@ class Microphone:
             except queue.Empty:
                 continue
             yield np.frombuffer(data, np.int16)
+
+
+@dataclass(frozen=True)
+class AudioDevice:
+    index: int
+    name: str
+    inputs: int
+    """Input channels (0: not a microphone)."""
+    outputs: int
+    """Output channels (0: not a speaker)."""
+    default_input: bool
+    default_output: bool
+    host_api: str
+
+
+def list_devices() -> list[AudioDevice]:
+    """The audio devices PortAudio sees (ALSA, PulseAudio and PipeWire ones on Linux)."""
+    sounddevice = load_sounddevice()
+    default_in, default_out = sounddevice.default.device
+    apis = [str(api["name"]) for api in sounddevice.query_hostapis()]
+    found = []
+    for index, device in enumerate(sounddevice.query_devices()):
+        found.append(
+            AudioDevice(
+                index=index,
+                name=str(device["name"]),
+                inputs=int(device["max_input_channels"]),
+                outputs=int(device["max_output_channels"]),
+                default_input=index == default_in,
+                default_output=index == default_out,
+                host_api=apis[int(device["hostapi"])] if apis else "",
+            )
+        )
+    return found
+
+
+def load_sounddevice() -> Any:
+    """The sounddevice module; AudioError when the PortAudio library it needs is missing."""
+    try:
+        import sounddevice
+    except OSError as error:
+        raise AudioError(
+            f"cannot use audio devices ({error}): apt-get install libportaudio2"
+        ) from None
+    return sounddevice

@@ -3,6 +3,8 @@
 A script lists cases; each is a WAV file and the command it must give:
 
     known_failures = "known_failures.toml"   # optional: cases expected to fail, with reasons
+    context = "ask"                          # optional: what is listened for, "session" (the
+                                             # default: session commands) or "ask" (questions)
 
     [[case]]
     audio = "recordings/hold-longer.wav"     # relative to the script
@@ -22,7 +24,7 @@ from typing import Final
 
 from voicecoach.audio import AudioError
 from voicecoach.errors import VoiceCoachError
-from voicecoach.grammar import INTENT_NAMES, SlotValue
+from voicecoach.grammar import CONTEXTS, SlotValue
 from voicecoach.hearing import FileResult
 from voicecoach.tomlfile import read_toml
 
@@ -41,6 +43,8 @@ class Case:
     slots: Mapping[str, SlotValue]
     known_failure: str | None = None
     """Why this case is expected to fail, when it is."""
+    context: str = "session"
+    """What the recogniser listens for (grammar.CONTEXTS): session commands or questions."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,12 @@ def load_script(path: Path) -> list[Case]:
             if not isinstance(entry, dict) or "audio" not in entry or "reason" not in entry:
                 raise ScriptError(f"failure {index + 1}: needs audio and reason", path=known_path)
             known[str(entry["audio"])] = str(entry["reason"])
+    context = document.get("context", "session")
+    if context not in CONTEXTS:
+        raise ScriptError(
+            f"context must be one of {', '.join(map(repr, CONTEXTS))}, not {context!r}", path=path
+        )
+    intents = CONTEXTS[context]
     raw_cases = document.get("case")
     if not isinstance(raw_cases, list) or not raw_cases:
         raise ScriptError("no [[case]] entries", path=path)
@@ -92,9 +102,10 @@ def load_script(path: Path) -> list[Case]:
         audio, expect, slots = entry.get("audio"), entry.get("expect"), entry.get("slots", {})
         if not isinstance(audio, str) or not audio:
             raise ScriptError(f"case {index}: 'audio' must be a file name", path=path)
-        if expect != REJECTED and expect not in INTENT_NAMES:
+        if expect != REJECTED and expect not in intents:
             raise ScriptError(
-                f'case {index}: expect must be an intent name or "{REJECTED}", not {expect!r}',
+                f'case {index}: expect must be an intent of the "{context}" context or '
+                f'"{REJECTED}", not {expect!r}',
                 path=path,
             )
         if not isinstance(slots, dict):
@@ -105,6 +116,7 @@ def load_script(path: Path) -> list[Case]:
                 expect=None if expect == REJECTED else str(expect),
                 slots=dict(slots),
                 known_failure=known.get(audio),
+                context=context,
             )
         )
     return cases

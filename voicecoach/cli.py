@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import shutil
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicecoach import __version__
 from voicecoach.asr import Engine
@@ -22,10 +24,19 @@ from voicecoach.catalog import (
     exercise_to_dict,
     load_catalog,
 )
+from voicecoach.config import Config, load_config, scaled_holds
 from voicecoach.errors import VoiceCoachError
 from voicecoach.grammar import DEFAULT_GRAMMAR_DIR, load_grammar
-from voicecoach.intents import CommandIndex, build_index, match
+from voicecoach.intents import CommandIndex, Intent, build_index, match
 from voicecoach.journal import SessionSummary
+
+if TYPE_CHECKING:
+    from voicecoach.audio import Samples
+    from voicecoach.doctor import Check
+    from voicecoach.journal import Journal
+    from voicecoach.progression import Resumption
+    from voicecoach.timeline import Timeline
+    from voicecoach.voice import Speaker
 
 DEFAULT_VOSK_MODEL = "vosk-model-small-en-us-0.15"
 
@@ -94,8 +105,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _command_index(args: argparse.Namespace) -> CommandIndex:
-    return build_index(load_grammar(_catalog(args), args.grammar))
+def _command_index(args: argparse.Namespace, context: str = "session") -> CommandIndex:
+    """The sentences listened for in `context` (grammar.CONTEXTS), ready for matching."""
+    return build_index(load_grammar(_catalog(args), args.grammar, context=context))
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -124,8 +136,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def _engine(args: argparse.Namespace, index: CommandIndex) -> Engine:
     from voicecoach.hearing import build_engine
 
-    engine = build_engine(args.engine, index.grammar, index, model=args.model)
-    if args.engine == "auto":
+    settings = _settings(args)
+    name = args.engine or settings.engine
+    engine = build_engine(name, index.grammar, index, model=args.model or settings.model)
+    if name == "auto":
         print(f"voicecoach: using the {engine.name} engine", file=sys.stderr)
     return engine
 
@@ -170,7 +184,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     from voicecoach.hearing import hear_file
 
     cases = load_script(args.script)
-    index = _command_index(args)
+    index = _command_index(args, cases[0].context)  # one context per script
     engine = _engine(args, index)
     outcomes = []
     for number, case in enumerate(cases, 1):
@@ -216,77 +230,119 @@ class _Terminal:
         sys.stdout.flush()
 
 
+def _speaker(args: argparse.Namespace) -> Speaker:
+    """The voice the options and settings ask for: --speak-to a WAV file, --mute, a chosen
+    output device, or the computer's default voice (pyttsx3)."""
+    from voicecoach.voice import DeviceSpeaker, MuteSpeaker, Pyttsx3Speaker, WavSpeaker
+
+    settings = _settings(args)
+    rate = settings.speech_rate
+    if args.speak_to is not None:
+        return WavSpeaker(args.speak_to) if rate is None else WavSpeaker(args.speak_to, rate)
+    if args.mute:
+        return MuteSpeaker() if rate is None else MuteSpeaker(rate)
+    output = _device(args.output_device or settings.output_device)
+    if output is not None:
+        return DeviceSpeaker(output, rate=rate, volume=settings.volume)
+    return Pyttsx3Speaker(rate=rate, volume=settings.volume)
+
+
+@dataclasses.dataclass(frozen=True)
+class _SessionPlan:
+    routine: str
+    timeline: Timeline
+    holds: dict[str, int]
+    resumption: Resumption | None = None
+
+
+def _plan_session(
+    args: argparse.Namespace, catalog: Catalog, journal: Journal | None
+) -> _SessionPlan:
+    """What the run does: a --script's timeline, the resumed session, or the routine adjusted
+    by the history (progression)."""
+    from voicecoach.progression import plan_from_history, resume_point
+    from voicecoach.timeline import Timeline, load_timeline
+
+    if args.script is not None:
+        if args.resume:
+            raise VoiceCoachError("--resume carries on a live or typed session, not a --script")
+        timeline = load_timeline(args.script, catalog)
+        if journal is None:
+            return _SessionPlan(args.script.stem, timeline, {})
+    else:
+        timeline = Timeline(tuple(catalog.routine(_routine(args)).items), ())
+    assert journal is not None, "live and typed runs are journaled"
+    sessions = journal.sessions()
+    if args.resume:
+        resumption = resume_point(catalog, sessions)
+        if args.routine not in (None, resumption.routine):
+            raise VoiceCoachError(
+                f"--resume carries on the '{resumption.routine}' routine, not "
+                f"'{args.routine}': leave out --routine"
+            )
+        return _SessionPlan(
+            resumption.routine, Timeline(resumption.items, ()), resumption.holds, resumption
+        )
+    plan = plan_from_history(catalog, sessions)
+    for suggestion in plan.suggestions:
+        print(f"voicecoach: {suggestion}")
+    routine = args.script.stem if args.script is not None else _routine(args)
+    return _SessionPlan(
+        routine, Timeline(tuple(plan.apply(timeline.items)), timeline.events), plan.holds
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from voicecoach.app import JsonLog, ScriptedRun, open_log
     from voicecoach.home import is_first_session, mark_first_session_done
     from voicecoach.journal import Journal
-    from voicecoach.progression import plan_from_history
-    from voicecoach.timeline import Timeline, load_timeline
-    from voicecoach.voice import MuteSpeaker, Pyttsx3Speaker, Speaker, WavSpeaker
 
     index = _command_index(args)
     catalog = _catalog(args)
-    if args.script is not None:
-        timeline = load_timeline(args.script, catalog)
-    else:
-        timeline = Timeline(tuple(catalog.routine(args.routine).items), ())
-    speaker: Speaker
-    if args.speak_to is not None:
-        speaker = WavSpeaker(args.speak_to)
-    elif args.mute:
-        speaker = MuteSpeaker()
-    else:
-        speaker = Pyttsx3Speaker()
-    microphone = None
-    if args.script is None and not args.text:
-        from voicecoach.audio import Microphone
-
-        device = int(args.input_device) if str(args.input_device).isdigit() else args.input_device
-        microphone = Microphone(device).__enter__()
     live = args.script is None
-    first_session = args.first_session or (live and is_first_session())
-    journal = None
-    if live or args.realtime:  # simulated runs (tests, the demo) are not the person's history
-        journal = Journal(warn=_warn)
-        plan = plan_from_history(catalog, journal.sessions())
-        timeline = Timeline(tuple(plan.apply(timeline.items)), timeline.events)
-        holds = plan.holds
-        for suggestion in plan.suggestions:
-            print(f"voicecoach: {suggestion}")
-    else:
-        holds = {}
-    handle = open_log(args.log)
-    try:
+    with contextlib.ExitStack() as resources:  # closed in reverse order, on error too
+        journal = None
+        if live or args.realtime:  # simulated runs (tests, the demo) are not the history
+            journal = Journal(warn=_warn)
+            resources.callback(journal.close)
+        plan = _plan_session(args, catalog, journal)
+        holds = scaled_holds(catalog, plan.timeline.items, plan.holds, _settings(args))
+        speaker = _speaker(args)
+        resources.callback(speaker.close)
+        microphone = None
+        if live and not args.text:
+            from voicecoach.audio import Microphone
+
+            microphone = resources.enter_context(Microphone(_input_device(args)))
+        handle = open_log(args.log)
+        if handle is not None:
+            resources.callback(handle.close)
+        resumption = plan.resumption
         run = ScriptedRun(
             catalog,
             index,
-            timeline,
+            plan.timeline,
             speaker,
             JsonLog(handle),
             engine_factory=lambda: _engine(args, index),
-            first_session=first_session,
+            first_session=args.first_session or (live and is_first_session()),
             until_s=args.until,
-            realtime=args.realtime or args.script is None,
+            realtime=args.realtime or live,
             typed=sys.stdin if args.text else None,
             listen=microphone.read_available if microphone is not None else None,
+            reconnect=microphone.reopen if microphone is not None else None,
             journal=journal,
-            routine_name=args.routine if args.script is None else args.script.stem,
+            routine_name=plan.routine,
             hold_overrides=holds,
+            resume_session=resumption.session_id if resumption else None,
+            opening=resumption.opening if resumption else "",
         )
-        if sys.stdout.isatty() and args.script is None:
+        if sys.stdout.isatty() and live:
             terminal = _Terminal()
             run.show, run.status = terminal.show, terminal.status
         if live:
             mark_first_session_done()  # the notice is said once, in the first live session
         run.run()
-    finally:
-        if microphone is not None:
-            microphone.__exit__(None, None, None)
-        if journal is not None:
-            journal.close()
-        speaker.close()
-        if handle is not None:
-            handle.close()
     if args.speak_to is not None:
         print(f"the coach's speech is in {args.speak_to}")
     return EXIT_OK
@@ -338,6 +394,200 @@ def cmd_next(args: argparse.Namespace) -> int:
     for suggestion in plan.suggestions:
         print(suggestion)
     return EXIT_OK
+
+
+ASK_HINT = "You can ask: what's next, what did I do last time, or how many sessions this week."
+
+
+def _hear_question(args: argparse.Namespace, index: CommandIndex) -> tuple[str, Intent | None]:
+    """What was asked, from --text, --audio or the microphone: (what was heard, its intent)."""
+    if args.text is not None:
+        text = " ".join(args.text)
+        return text, match(text, index)
+    from voicecoach.hearing import hear_file, listen_for_command
+
+    engine = _engine(args, index)
+    if args.audio is not None:
+        heard = hear_file(args.audio, engine, index).heard
+    else:
+        import itertools
+
+        from voicecoach.audio import SAMPLE_RATE, Microphone
+
+        print(f"voicecoach: listening for {args.timeout:g} s. {ASK_HINT}", file=sys.stderr)
+        with Microphone(_input_device(args)) as microphone:
+            limit = round(args.timeout * SAMPLE_RATE / microphone.frame_samples)
+            heard = listen_for_command(itertools.islice(microphone, limit), engine, index)
+    asked = next((h for h in heard if h.intent is not None), None)
+    if asked is None:
+        return " / ".join(h.utterance.text for h in heard if h.utterance.text), None
+    return asked.utterance.text, asked.intent
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from voicecoach.answers import answer
+
+    catalog = _catalog(args)
+    index = _command_index(args, "ask")
+    heard, question = _hear_question(args, index)
+    if question is None:
+        what = f"heard {heard!r} -> not a question" if heard else "heard no question"
+        print(f"voicecoach: {what}", file=sys.stderr)
+        reply = f"Sorry, I didn't catch a question. {ASK_HINT}"
+        status = EXIT_FAILED
+    else:
+        print(f"voicecoach: heard {heard!r} -> {question.name}", file=sys.stderr)
+        reply = answer(question.name, catalog, _read_history(), time.time())
+        status = EXIT_OK
+    print(reply, flush=True)
+    speaker = _speaker(args)
+    try:
+        speaker.say(reply, 0.0)
+    finally:
+        speaker.close()  # returns when the answer has been said
+    return status
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from voicecoach.audio import list_devices
+
+    devices = list_devices()
+    if args.json:
+        _print_json([dataclasses.asdict(d) for d in devices])
+        return EXIT_OK
+    if not devices:
+        print("no audio devices found (is a microphone or a sound card connected?)")
+    for device in devices:
+        roles = []
+        if device.inputs:
+            roles.append("input" + (" (default)" if device.default_input else ""))
+        if device.outputs:
+            roles.append("output" + (" (default)" if device.default_output else ""))
+        print(f"{device.index:>3}  {device.name}  [{', '.join(roles)}; {device.host_api}]")
+    return EXIT_OK
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from voicecoach.config import config_path, config_to_toml
+
+    if args.action == "path":
+        print(config_path())
+        return EXIT_OK
+    settings = _settings(args)
+    where = settings.path or f"{config_path()} (no such file: the defaults)"
+    print(f"# settings from {where}; command-line flags override them")
+    print(config_to_toml(settings), end="")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from voicecoach.audio import Microphone
+    from voicecoach.config import config_path
+    from voicecoach.doctor import check_microphone, check_writable, guarded
+    from voicecoach.home import data_dir
+
+    checks: list[Check] = []
+
+    def report(check: Check) -> None:
+        checks.append(check)
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\033[K")
+        print(check.line(), flush=True)
+
+    def read_settings() -> str:
+        path = _settings(args).path
+        return f"read {path}" if path else f"none at {config_path()}: the defaults"
+
+    report(guarded("config file", f"correct or remove {config_path()}", read_settings))
+    settings_ok = checks[-1].ok
+    report(check_writable(data_dir()))
+
+    def grammar() -> str:
+        sizes = [
+            len(load_grammar(_catalog(args), args.grammar, context=c).phrases())
+            for c in ("session", "ask")
+        ]
+        return f"{sizes[0]} session commands and {sizes[1]} questions"
+
+    report(guarded("grammar", "reinstall voicecoach, or fix the file named", grammar))
+
+    def engine() -> str:
+        index = _command_index(args)
+        built = _engine(args, index)
+        model = getattr(built, "model_path", None)
+        return f"{built.name}" + (f", model {model}" if model else " (model from its wheel)")
+
+    fix = "pip install pocketsphinx, or see models/README.md for a Vosk model"
+    report(guarded("speech engine", fix, engine) if settings_ok else _skipped("speech engine"))
+
+    def show_level(text: str) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r\033[K  listening: {text}")
+            sys.stderr.flush()
+
+    def frames() -> Iterator[Samples]:
+        with Microphone(_input_device(args)) as microphone:
+            yield from microphone
+
+    report(check_microphone(frames, show_level, args.seconds) if settings_ok else _skipped("mic"))
+
+    def speak() -> str:
+        speaker = _speaker(args)
+        try:
+            speaker.say("voicecoach is ready.", 0.0)
+        finally:
+            speaker.close()
+        return f"said 'voicecoach is ready.' ({type(speaker).__name__})"
+
+    fix = (
+        "apt-get install espeak-ng alsa-utils, connect a speaker, and choose it with "
+        "--output-device or output_device in the config file"
+    )
+    report(guarded("speech out", fix, speak) if settings_ok else _skipped("speech out"))
+    failed = [c for c in checks if not c.ok]
+    print("a session can run here" if not failed else f"{len(failed)} problem(s) to fix")
+    return EXIT_OK if not failed else EXIT_FAILED
+
+
+def _skipped(name: str) -> Check:
+    from voicecoach.doctor import Check
+
+    return Check(name, False, "not checked: the config file must be fixed first")
+
+
+def _device(name: str | int | None) -> str | int | None:
+    """A device setting: an index when it is a number, else (part of) a name."""
+    return int(name) if isinstance(name, str) and name.isdigit() else name
+
+
+def _settings(args: argparse.Namespace) -> Config:
+    """The config file's settings (read once per run; flags override them)."""
+    settings: Config | None = getattr(args, "settings", None)
+    if settings is None:
+        settings = args.settings = load_config()
+    return settings
+
+
+def _input_device(args: argparse.Namespace) -> str | int | None:
+    return _device(args.input_device or _settings(args).input_device)
+
+
+def _routine(args: argparse.Namespace) -> str:
+    return str(args.routine or _settings(args).routine)
+
+
+def _add_device_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--input-device",
+        metavar="D",
+        help="microphone: a device name (or part of it) or index (see voicecoach devices)",
+    )
+    parser.add_argument(
+        "--output-device",
+        metavar="D",
+        help="speaker: a device name (or part of it) or index; speech is then rendered by "
+        "espeak-ng and played with sounddevice (default: pyttsx3 on the default device)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -404,8 +654,9 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument(
         "--engine",
         choices=("auto", "pocketsphinx", "vosk"),
-        default="auto",
-        help="speech engine: auto (default) uses Vosk when a model is found, else PocketSphinx",
+        default=None,
+        help="speech engine: auto (the default, unless the config file says) uses Vosk when a "
+        "model is found, else PocketSphinx",
     )
     engine.add_argument(
         "--model",
@@ -455,10 +706,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--text", action="store_true", help="type commands (one per line) instead of speaking"
     )
-    run.add_argument("--routine", default="gentle", help="the routine (default: gentle)")
+    run.add_argument("--routine", help="the routine (default: gentle)")
     run.add_argument(
-        "--input-device", metavar="D", help="microphone: a device name (or part of it) or index"
+        "--resume",
+        action="store_true",
+        help="carry on your last session where it stopped (unfinished, or stopped with 'stop')",
     )
+    _add_device_options(run)
     run.add_argument("--realtime", action="store_true", help="play a --script at wall-clock speed")
     run.add_argument("--log", type=Path, metavar="FILE.jsonl", help="append a JSON line log")
     voice = run.add_mutually_exclusive_group()
@@ -491,6 +745,68 @@ def build_parser() -> argparse.ArgumentParser:
     )
     following.add_argument("--json", action="store_true", help="print JSON")
     following.set_defaults(handler=cmd_next)
+
+    ask = commands.add_parser(
+        "ask",
+        parents=[engine],
+        help="ask a question about your sessions, out loud",
+        description="Listen once for a spoken question and answer it aloud and on stdout: "
+        '"what\'s next", "what did I do last time", "how many sessions this week". Listens '
+        "on the microphone, or to a recording with --audio. Exit 1 when no question was "
+        "heard.",
+    )
+    heard = ask.add_mutually_exclusive_group()
+    heard.add_argument("--audio", type=Path, metavar="FILE.wav", help="a recording of the question")
+    heard.add_argument("--text", nargs="+", metavar="WORD", help="type the question instead")
+    ask.add_argument(
+        "--timeout",
+        type=float,
+        default=8.0,
+        metavar="SECONDS",
+        help="how long to listen on the microphone (default: 8)",
+    )
+    _add_device_options(ask)
+    answer_voice = ask.add_mutually_exclusive_group()
+    answer_voice.add_argument("--mute", action="store_true", help="answer on stdout only")
+    answer_voice.add_argument(
+        "--speak-to", type=Path, metavar="FILE.wav", help="render the spoken answer to a WAV"
+    )
+    ask.set_defaults(handler=cmd_ask)
+
+    devices = commands.add_parser(
+        "devices",
+        help="list microphones and speakers",
+        description="List the audio input and output devices, with the index and name that "
+        "--input-device, --output-device and the config file take.",
+    )
+    devices.add_argument("--json", action="store_true", help="print JSON")
+    devices.set_defaults(handler=cmd_devices)
+
+    doctor = commands.add_parser(
+        "doctor",
+        parents=[engine],
+        help="check that a session can run here",
+        description="Check, one line each with a fix for anything wrong: the config file, the "
+        "data folder, the grammar, the speech engine and model, the microphone (a level meter "
+        "for 3 seconds: speak or clap) and speech out (it says a sentence). Exit 0 only when a "
+        "session can run.",
+    )
+    _add_device_options(doctor)
+    doctor.add_argument(
+        "--seconds", type=float, default=3.0, help="how long to listen (default: 3)"
+    )
+    doctor.set_defaults(handler=cmd_doctor, mute=False, speak_to=None)
+
+    config = commands.add_parser(
+        "config",
+        help="the settings file",
+        description="The settings file (TOML): engine, model, input_device, output_device, "
+        "speech_rate, volume, routine, hold_multiplier and [holds]. It lives in "
+        "$VOICECOACH_HOME, or the platform's config folder; command-line flags override it. "
+        "'show' prints the settings in effect, 'path' where the file is.",
+    )
+    config.add_argument("action", choices=("show", "path"))
+    config.set_defaults(handler=cmd_config)
 
     model = commands.add_parser("model", help="speech models", description="Speech models.")
     model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)

@@ -32,11 +32,17 @@ else:  # pragma: no cover
 DEFAULT_GRAMMAR_DIR: Final = Path(__file__).resolve().parent.parent / "grammars" / "en"
 
 # The intents other parts of the program, logs and tests rely on. A grammar must define each.
+# The commands of a coaching session:
 INTENT_NAMES: Final = (
     "next", "previous", "repeat", "pause", "resume", "stop", "skip", "hold_longer",
     "hold_shorter", "set_hold", "easier", "harder", "whats_next", "time_left", "why", "help",
     "pain", "red_flag", "start_exercise", "yes", "no", "rating",
 )  # fmt: skip
+# The questions `voicecoach ask` answers outside a session:
+QUESTION_NAMES: Final = ("whats_next", "last_session", "sessions_this_week")
+# What the recogniser listens for, by context: a grammar is loaded for one context only, so a
+# session never takes a question for a command and `ask` never takes a command for a question.
+CONTEXTS: Final = {"session": INTENT_NAMES, "ask": QUESTION_NAMES}
 
 # A guard against templates whose optional parts multiply into an unusable phrase list.
 MAX_PHRASES_PER_TEMPLATE: Final = 20_000
@@ -216,8 +222,15 @@ def _number_values(spec: Mapping[str, Any], where: str) -> list[tuple[str, SlotV
     return values
 
 
-def load_grammar(catalog: Catalog, directory: Path | str = DEFAULT_GRAMMAR_DIR) -> Grammar:
-    """Reads every `*.toml` in `directory`; exercise slot values come from `catalog`."""
+def load_grammar(
+    catalog: Catalog, directory: Path | str = DEFAULT_GRAMMAR_DIR, *, context: str = "session"
+) -> Grammar:
+    """Reads every `*.toml` in `directory` and keeps the templates of `context`'s intents (see
+    CONTEXTS); exercise slot values come from `catalog`."""
+    if context not in CONTEXTS:
+        raise GrammarError(f"unknown context {context!r} (contexts: {', '.join(CONTEXTS)})")
+    wanted = CONTEXTS[context]
+    known = {name for names in CONTEXTS.values() for name in names}
     directory = Path(directory)
     files = sorted(directory.glob("*.toml"))
     if not files:
@@ -242,8 +255,10 @@ def load_grammar(catalog: Catalog, directory: Path | str = DEFAULT_GRAMMAR_DIR) 
             for name, spec in document.get("slots", {}).items():
                 slots[name] = _slot_list(name, spec, catalog, f"slot '{name}'")
             for intent, spec in document.get("intents", {}).items():
-                if intent not in INTENT_NAMES:
+                if intent not in known:
                     raise GrammarError(f"unknown intent '{intent}'")
+                if intent not in wanted:
+                    continue
                 for text in spec.get("templates", []):
                     templates.append(Template(intent, text, parse_template(text)))
         except GrammarError as error:
@@ -259,7 +274,7 @@ def load_grammar(catalog: Catalog, directory: Path | str = DEFAULT_GRAMMAR_DIR) 
         contractions=contractions,
         path=directory,
     )
-    _check_references(grammar)
+    _check_references(grammar, wanted)
     return grammar
 
 
@@ -281,7 +296,7 @@ def _slot_list(name: str, spec: Mapping[str, Any], catalog: Catalog, where: str)
     return SlotList(name, tuple(values))
 
 
-def _check_references(grammar: Grammar) -> None:
+def _check_references(grammar: Grammar, intents: Sequence[str]) -> None:
     def walk(node: Node, where: str) -> None:
         if isinstance(node, SlotRef) and node.name not in grammar.slots:
             raise GrammarError(f"{where}: unknown slot {{{node.name}}}", path=grammar.path)
@@ -298,9 +313,7 @@ def _check_references(grammar: Grammar) -> None:
         walk(rule, f"rule <{name}>")
     for template in grammar.templates:
         walk(template.tree, f"template {template.text!r}")
-    missing = [
-        name for name in INTENT_NAMES if not any(t.intent == name for t in grammar.templates)
-    ]
+    missing = [name for name in intents if not any(t.intent == name for t in grammar.templates)]
     if missing:
         raise GrammarError(f"no templates for intents: {', '.join(missing)}", path=grammar.path)
 

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import numpy as np
+
 from voicecoach.asr import Engine, Utterance
-from voicecoach.asr.stream import recognize_samples
-from voicecoach.audio import SAMPLE_RATE, Samples, read_wav
+from voicecoach.asr.stream import Recognizer, recognize_samples
+from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence
 from voicecoach.errors import VoiceCoachError
 from voicecoach.grammar import Grammar
 from voicecoach.intents import CommandIndex, Intent, match
 
 ENGINES: Final = ("auto", "pocketsphinx", "vosk")
+AFTER_RECORDING_S: Final = 1.0
+"""Silence heard after a recording, as a microphone would give, so that the end of its speech
+is found by the endpointer (as it is live) rather than by the end of the file."""
 PROJECT_MODELS: Final = Path(__file__).resolve().parent.parent / "models"
 
 
@@ -95,5 +101,24 @@ def hear_samples(samples: Samples, engine: Engine, index: CommandIndex) -> list[
 def hear_file(path: Path, engine: Engine, index: CommandIndex) -> FileResult:
     samples = read_wav(path)
     started = time.process_time()
-    heard = hear_samples(samples, engine, index)
+    heard = hear_samples(np.concatenate([samples, silence(AFTER_RECORDING_S)]), engine, index)
     return FileResult(path, heard, samples.size / SAMPLE_RATE, time.process_time() - started)
+
+
+def listen_for_command(
+    frames: Iterable[Samples], engine: Engine, index: CommandIndex
+) -> list[Heard]:
+    """Listens to `frames` (a microphone, up to a time limit) until a command is heard.
+
+    Returns every utterance heard, the command last; when the frames end first, whatever was
+    heard (noise, other talk), none of it a command. Frames after the command are not read."""
+    recognizer = Recognizer(engine)
+    heard: list[Heard] = []
+    for frame in frames:
+        for utterance in recognizer.accept(frame):
+            if utterance.final:
+                heard.append(understand(utterance, index))
+                if heard[-1].intent is not None:
+                    return heard
+    heard += [understand(u, index) for u in recognizer.flush()]
+    return heard

@@ -51,6 +51,8 @@ class SessionSummary:
     """"completed", "stopped", "red_flag", or None for an unfinished session."""
     exercises: tuple[dict[str, Any], ...]
     """What happened to each exercise: done, skipped, pain, ratings, variation, hold."""
+    finished: tuple[str, ...] = ()
+    """The exercises done or skipped, in order (one a routine has twice appears twice)."""
 
 
 class Journal:
@@ -106,6 +108,14 @@ class Journal:
             (session_id, time.time(), session_s, kind, exercise, json.dumps(data)),
         )
 
+    def reopen_session(self, session_id: int) -> None:
+        """Marks a session unfinished again, to carry on with it (`run --resume`). Its events
+        after the "resumed" one count session time from the resumption."""
+        self._db.execute(
+            "UPDATE session SET ended_at = NULL, outcome = NULL WHERE id = ?", (session_id,)
+        )
+        self.record(session_id, 0.0, "resumed", None)
+
     def end_session(self, session_id: int, outcome: str) -> None:
         self._db.execute(
             "UPDATE session SET ended_at = ?, outcome = ? WHERE id = ?",
@@ -119,6 +129,7 @@ class Journal:
             "SELECT id, routine, started_at, ended_at, outcome FROM session ORDER BY id DESC"
         ):
             exercises: dict[str, dict[str, Any]] = {}
+            finished: list[str] = []
             for kind, exercise, data in self._db.execute(
                 "SELECT kind, exercise, data FROM event WHERE session_id = ? ORDER BY id",
                 (row[0],),
@@ -127,8 +138,13 @@ class Journal:
                     continue
                 entry = exercises.setdefault(exercise, {"exercise": exercise})
                 values = json.loads(data)
-                if kind in ("exercise_done", "skipped"):
+                if kind == "variation":  # switched to during the exercise
+                    entry["variation"] = values.get("variation")
+                elif kind == "hold":  # changed during the exercise
+                    entry["hold_s"] = values.get("hold_s")
+                elif kind in ("exercise_done", "skipped"):
                     entry["result"] = "done" if kind == "exercise_done" else "skipped"
+                    finished.append(exercise)
                     entry["variation"] = values.get("variation")
                     entry["hold_s"] = values.get("hold_s")
                 elif kind == "pain":
@@ -137,7 +153,16 @@ class Journal:
                     entry.setdefault("ratings", []).append(values.get("level"))
                 elif kind == "red_flag":
                     entry["red_flag"] = True
+            session_id, routine, started_at, ended_at, outcome = row
             found.append(
-                SessionSummary(row[0], row[1], row[2], row[3], row[4], tuple(exercises.values()))
+                SessionSummary(
+                    session_id,
+                    routine,
+                    started_at,
+                    ended_at,
+                    outcome,
+                    tuple(exercises.values()),
+                    tuple(finished),
+                )
             )
         return found

@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from voicecoach.catalog import Catalog, RoutineItem
+from voicecoach.errors import UnknownExerciseError, VoiceCoachError
 from voicecoach.journal import SessionSummary
 
 STEP_UP_SESSIONS: Final = 3
@@ -48,7 +50,7 @@ def plan_from_history(catalog: Catalog, sessions: Sequence[SessionSummary]) -> P
             exercise_id = str(entry["exercise"])
             try:
                 exercise = catalog.exercise(exercise_id)
-            except Exception:  # an exercise no longer in the catalog
+            except UnknownExerciseError:  # an exercise no longer in the catalog
                 continue
             pain = bool(entry.get("pain")) or bool(entry.get("red_flag"))
             if exercise_id not in variations and entry.get("result") == "done":
@@ -128,3 +130,67 @@ def next_step(catalog: Catalog, sessions: Sequence[SessionSummary]) -> NextStep:
         routine.items[0].exercise_id,
         f"You finished the {routine.name} routine last time: do it again, and keep it regular.",
     )
+
+
+class NothingToResumeError(VoiceCoachError):
+    """`run --resume` when the last session cannot be carried on."""
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """Where an unfinished session carries on."""
+
+    session_id: int
+    routine: str
+    items: tuple[RoutineItem, ...]
+    """The routine's exercises not yet done or skipped, with the variation last used."""
+    holds: dict[str, int]
+    """Holds changed in that session (and carried over from before it)."""
+    finished: int
+    """Exercises already done or skipped."""
+
+    @property
+    def opening(self) -> str:
+        return (
+            f"Welcome back. Carrying on where you stopped: {self.finished} done, "
+            f"{len(self.items)} to go."
+        )
+
+
+def resume_point(catalog: Catalog, sessions: Sequence[SessionSummary]) -> Resumption:
+    """Where the newest session carries on; NothingToResumeError when it cannot (there is none,
+    it was finished, it ended on a warning sign, or its routine is no longer in the catalog)."""
+    if not sessions:
+        raise NothingToResumeError("nothing to resume: no sessions yet")
+    last = sessions[0]
+    if last.outcome == "red_flag":
+        raise NothingToResumeError(
+            "not resuming: your last session ended with a warning sign; please see a doctor "
+            "before exercising again"
+        )
+    if last.outcome == "completed":
+        raise NothingToResumeError("nothing to resume: your last session was finished")
+    if last.routine not in {r.id for r in catalog.routines}:
+        raise NothingToResumeError(
+            f"cannot resume: your last session's routine '{last.routine}' is not in the catalog"
+        )
+    plan = plan_from_history(catalog, sessions[1:])
+    entries = {str(e["exercise"]): e for e in last.exercises}
+    to_pass = Counter(last.finished)  # occurrences done or skipped, per exercise
+    holds = dict(plan.holds)
+    items: list[RoutineItem] = []
+    for item in plan.apply(catalog.routine(last.routine).items):
+        if to_pass[item.exercise_id]:
+            to_pass[item.exercise_id] -= 1
+            continue
+        entry = entries.get(item.exercise_id, {})
+        if isinstance(entry.get("hold_s"), int):
+            holds[item.exercise_id] = entry["hold_s"]
+        if not items and "variation" in entry and not entry.get("result"):
+            item = RoutineItem(item.exercise_id, entry["variation"])  # switched to, mid-way
+        items.append(item)
+    if not items:
+        raise NothingToResumeError(
+            "nothing to resume: every exercise of your last session was done"
+        )
+    return Resumption(last.id, last.routine, tuple(items), holds, len(last.finished))

@@ -130,7 +130,9 @@ class Session:
         first_session: bool = False,
         speech_s: Callable[[str], float] = estimate_speech_s,
         hold_overrides: Mapping[str, int] | None = None,
+        opening: str = "",
     ) -> None:
+        """`opening`: said first (e.g. "Welcome back" when an unfinished session resumes)."""
         if not items:
             raise ValueError("a session needs at least one exercise")
         self.catalog = catalog
@@ -144,6 +146,7 @@ class Session:
             for item in items
         ]
         self.first_session = first_session
+        self.opening = opening
         self.speech_s = speech_s
         self.hold_for: dict[str, int] = dict(hold_overrides or {})
         """Hold targets changed by the person, per exercise id: kept for the whole session."""
@@ -156,6 +159,8 @@ class Session:
         self._waiting_from: _Timed | None = None
         """The timed phase a pause, a stop question or a pain check interrupted."""
         self._paused_left_s = 0.0
+        self._paused_by_lost_input = False
+        """The session paused itself because the microphone went away."""
 
     # --- what is going on ------------------------------------------------------------------
 
@@ -190,6 +195,8 @@ class Session:
         if self.first_session:
             flags = " ".join(f.text for f in self.catalog.red_flags if f.urgent)
             actions += self._say(f"{DISCLAIMER} See a doctor if: {flags}")
+        if self.opening:
+            actions += self._say(self.opening)
         return actions + self._intro(now, actions)
 
     def tick(self, now: float) -> list[Action]:
@@ -217,6 +224,35 @@ class Session:
             return actions
         result: list[Action] = handler(intent.slots, now)
         return actions + result
+
+    def microphone_lost(self, now: float) -> list[Action]:
+        """The microphone has gone (unplugged): the session pauses, says so, and waits for it.
+        A question in progress (stop? how bad is it?) is dropped: nobody can answer it."""
+        if self.phase == "done":
+            return []
+        said = self._say(
+            "I can't hear you: the microphone has gone. I've paused, and I'll carry on when "
+            "it's back."
+        )
+        record = Record("microphone_lost", {})
+        if self.phase not in WAITING_PHASES:
+            self._paused_by_lost_input = True
+            return [*said, record, *self._wait("paused", now)]
+        if self.phase == "paused":
+            return [*said, record]
+        return [*said, record, *self._wait("paused", now)]
+
+    def microphone_back(self, now: float) -> list[Action]:
+        """The microphone works again: a pause the session made itself ends; one the person
+        asked for (or a dropped question) waits for "resume"."""
+        if self.phase == "done":
+            return []
+        record = Record("microphone_back", {})
+        if self._paused_by_lost_input and self.phase == "paused":
+            self._paused_by_lost_input = False
+            said = self._say("The microphone is back. Let's carry on.")
+            return [*said, record, *self._back_to_timed(self._speech_end(now, said))]
+        return [*self._say("The microphone is back. Say resume when you're ready."), record]
 
     # --- building phases -------------------------------------------------------------------
 
@@ -367,6 +403,7 @@ class Session:
     def _on_resume(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         if self.phase not in ("paused", "confirm_stop", "pain_check"):
             return self._say("We're already going.")
+        self._paused_by_lost_input = False
         said = self._say("Let's carry on.")
         return said + self._back_to_timed(self._speech_end(now, said))
 
@@ -425,7 +462,8 @@ class Session:
             timed.ends_at += new - old
             timed.cues = [(t + (new - old), a) for t, a in timed.cues]
         bound = " That's the limit." if new != seconds else ""
-        return [*self._say(f"Holding for {new} seconds.{bound}"), self._state()]
+        record = Record("hold", {"exercise": self.step.exercise.id, "hold_s": new})
+        return [*self._say(f"Holding for {new} seconds.{bound}"), record, self._state()]
 
     def _on_hold_longer(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         return self._change_hold(self.hold_s() + HOLD_STEP_S, now)

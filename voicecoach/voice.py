@@ -22,7 +22,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Protocol, TypeVar
 
-from voicecoach.audio import SAMPLE_RATE, AudioError, Samples, read_wav, silence, write_wav
+from voicecoach.audio import (
+    SAMPLE_RATE,
+    AudioError,
+    Samples,
+    load_sounddevice,
+    read_wav,
+    silence,
+    write_wav,
+)
 from voicecoach.errors import VoiceCoachError
 from voicecoach.numbers import MAX_SPOKEN_NUMBER, ONES, number_to_words
 
@@ -239,6 +247,32 @@ class MuteSpeaker(_ClosesOnExit):
         """Nothing to release."""
 
 
+def render_espeak(program: str, text: str, rate: int, voice: str | None = None) -> Samples:
+    """`text` rendered by the espeak-ng `program` at `rate` words per minute, 16 kHz mono."""
+    command = [program, "-s", str(rate)]
+    if voice is not None:
+        command += ["-v", voice]
+    with tempfile.TemporaryDirectory(prefix="voicecoach-") as folder:
+        out = Path(folder) / "utterance.wav"
+        try:
+            subprocess.run(
+                [*command, "-w", str(out), "--stdin"],
+                input=text.encode(),
+                capture_output=True,
+                check=True,
+                timeout=ESPEAK_TIMEOUT_S,
+            )
+        except subprocess.CalledProcessError as error:
+            detail = _one_line(error.stderr.decode(errors="replace"))
+            raise VoiceError(f"espeak-ng failed: {detail}") from None
+        except subprocess.TimeoutExpired:
+            raise VoiceError(f"espeak-ng took longer than {ESPEAK_TIMEOUT_S:g} s") from None
+        try:
+            return read_wav(out)
+        except AudioError as error:
+            raise VoiceError(f"espeak-ng wrote no usable WAV ({error.message})") from None
+
+
 class WavSpeaker(_ClosesOnExit):
     """Renders every utterance with the espeak-ng program onto the session's audio timeline,
     silent where nothing is said, and writes it as a 16 kHz mono WAV on close()
@@ -270,28 +304,7 @@ class WavSpeaker(_ClosesOnExit):
 
     def synthesize(self, text: str) -> Samples:
         """`text` rendered by espeak-ng at this speaker's rate and voice, 16 kHz mono int16."""
-        command = [self._program, "-s", str(self.rate)]
-        if self.voice is not None:
-            command += ["-v", self.voice]
-        with tempfile.TemporaryDirectory(prefix="voicecoach-") as folder:
-            out = Path(folder) / "utterance.wav"
-            try:
-                subprocess.run(
-                    [*command, "-w", str(out), "--stdin"],
-                    input=text.encode(),
-                    capture_output=True,
-                    check=True,
-                    timeout=ESPEAK_TIMEOUT_S,
-                )
-            except subprocess.CalledProcessError as error:
-                detail = _one_line(error.stderr.decode(errors="replace"))
-                raise VoiceError(f"espeak-ng failed: {detail}") from None
-            except subprocess.TimeoutExpired:
-                raise VoiceError(f"espeak-ng took longer than {ESPEAK_TIMEOUT_S:g} s") from None
-            try:
-                return read_wav(out)
-            except AudioError as error:
-                raise VoiceError(f"espeak-ng wrote no usable WAV ({error.message})") from None
+        return render_espeak(self._program, text, self.rate, self.voice)
 
     def say(self, text: str, at_s: float) -> float:
         """Renders `text` at `at_s` (or where the previous utterance ends, if later) and
@@ -558,6 +571,115 @@ def _check_aplay() -> None:
             f"no audio output: aplay cannot play on the default device ({detail}); "
             "connect speakers or headphones, or use --mute or --speak-to FILE.wav"
         )
+
+
+class DeviceSpeaker(_ClosesOnExit):
+    """Speaks on a chosen output device (--output-device): each utterance is rendered by the
+    espeak-ng program (the engine pyttsx3 drives on Linux) and played with sounddevice from one
+    worker thread, a block at a time, so stop() cuts a sentence within one block (64 ms).
+    pyttsx3 itself cannot pick a device: on Linux it plays through `aplay` on the default one.
+    Session times are ignored: this speaker runs in real time."""
+
+    BLOCK: Final = 1024
+
+    def __init__(
+        self,
+        device: str | int | None,
+        rate: int | None = None,
+        volume: float | None = None,
+        voice: str | None = None,
+    ) -> None:
+        program = shutil.which("espeak-ng")
+        if program is None:
+            raise VoiceError("espeak-ng is not installed: apt-get install espeak-ng")
+        sounddevice = load_sounddevice()
+        try:
+            sounddevice.query_devices(device, "output")
+        except (ValueError, sounddevice.PortAudioError) as error:
+            which = "the default output" if device is None else f"output device {device!r}"
+            raise VoiceError(
+                f"no speaker: cannot use {which} ({_one_line(str(error))}); see voicecoach devices"
+            ) from None
+        self.device = device
+        self.rate = rate if rate is not None else DEFAULT_RATE_WPM
+        self.volume = 1.0 if volume is None else volume
+        self.voice = voice
+        self._program = program
+        self._sounddevice = sounddevice
+        self._inbox: queue.Queue[_Utterance | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._pending = 0
+        self._spoken: list[str] = []
+        self._failure: str | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="voicecoach-speech", daemon=True)
+        self._thread.start()
+
+    @property
+    def spoken(self) -> tuple[str, ...]:
+        """The utterances played to their end, in order."""
+        with self._lock:
+            return tuple(self._spoken)
+
+    def say(self, text: str, at_s: float) -> float:
+        if self._closed:
+            raise RuntimeError("say() on a closed DeviceSpeaker")
+        if not _speakable(text):
+            return 0.0
+        with self._lock:
+            if self._failure is not None:
+                raise VoiceError(self._failure)
+            self._pending += 1
+            self._inbox.put(_Utterance(text, self._generation))
+        return estimate_speech_s(text, self.rate)
+
+    def stop(self) -> None:
+        """Drops everything queued and cuts the utterance playing (within one block)."""
+        with self._lock:
+            self._generation += 1
+
+    def speaking(self, now_s: float) -> bool:
+        with self._lock:
+            return self._pending > 0
+
+    def close(self) -> None:
+        """Lets the worker say what is queued, then ends and joins it."""
+        if self._closed:
+            return
+        self._closed = True
+        self._inbox.put(None)
+        self._thread.join()
+
+    def _current(self, generation: int) -> bool:
+        with self._lock:
+            return generation == self._generation
+
+    def _run(self) -> None:
+        while (item := self._inbox.get()) is not None:
+            try:
+                if self._current(item.generation):
+                    self._play(item)
+            except (VoiceError, self._sounddevice.PortAudioError) as error:
+                with self._lock:
+                    self._failure = f"cannot speak: {_one_line(str(error))}"
+            finally:
+                with self._lock:
+                    self._pending -= 1
+
+    def _play(self, item: _Utterance) -> None:
+        samples = render_espeak(self._program, item.text, self.rate, self.voice)
+        if self.volume != 1.0:
+            samples = (samples * self.volume).astype(samples.dtype)
+        with self._sounddevice.RawOutputStream(
+            samplerate=SAMPLE_RATE, device=self.device, channels=1, dtype="int16"
+        ) as stream:
+            for start in range(0, samples.size, self.BLOCK):
+                if not self._current(item.generation):
+                    return  # stop(): cut here
+                stream.write(samples[start : start + self.BLOCK].tobytes())
+        with self._lock:
+            self._spoken.append(item.text)
 
 
 @dataclass

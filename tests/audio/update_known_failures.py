@@ -1,10 +1,13 @@
-"""Rewrites tests/audio/known_failures.toml: the clips the embedded engine gets wrong today,
-each with what it heard. Run after a change to the engine, the grammar or the clips:
+"""Rewrites the known-failures files of the recorded-audio tests: the clips the embedded engine
+gets wrong today, each with what it heard. Run after a change to the engine, the grammar or the
+clips:
 
     .venv/bin/python tests/audio/update_known_failures.py
 
-tests/test_recognition.py then fails on any other failure (a regression) and on any listed clip
-that now passes (remove it: run this again)."""
+It rewrites known_failures.toml (session commands, cases.toml) and
+questions_known_failures.toml (the questions of `voicecoach ask`, questions.toml).
+tests/test_recognition.py and tests/test_ask.py then fail on any other failure (a regression)
+and on any listed clip that now passes (remove it: run this again)."""
 
 from __future__ import annotations
 
@@ -15,14 +18,20 @@ from voicecoach.catalog import load_catalog
 from voicecoach.grammar import load_grammar
 from voicecoach.hearing import build_engine, hear_file
 from voicecoach.intents import build_index
+from voicecoach.tomlfile import read_toml
 
 HERE = Path(__file__).resolve().parent
+SCRIPTS = ("cases.toml", "questions.toml")
 
 
-def main() -> None:
-    index = build_index(load_grammar(load_catalog()))
+def update(script: Path) -> None:
+    known_failures = script.parent / str(read_toml(script)["known_failures"])
+    if not known_failures.exists():
+        known_failures.write_text("", encoding="utf-8")
+    cases = load_script(script)
+    index = build_index(load_grammar(load_catalog(), context=cases[0].context))
     engine = build_engine("pocketsphinx", index.grammar, index)
-    outcomes = run_cases(load_script(HERE / "cases.toml"), lambda p: hear_file(p, engine, index))
+    outcomes = run_cases(cases, lambda p: hear_file(p, engine, index))
     lines = [
         "# Clips the embedded PocketSphinx engine gets wrong today, with what it heard.",
         "# Written by tests/audio/update_known_failures.py; bench/asr.py gives the figures.",
@@ -36,8 +45,13 @@ def main() -> None:
             got += " " + " ".join(f"{k}={v}" for k, v in outcome.slots.items())
         reason = f"heard {outcome.heard!r} -> {got}".replace('"', "'")
         lines += ["[[failure]]", f'audio = "{audio}"', f'reason = "{reason}"', ""]
-    (HERE / "known_failures.toml").write_text("\n".join(lines), encoding="utf-8")
-    print(f"{len(failed)} of {len(outcomes)} clips are known failures")
+    known_failures.write_text("\n".join(lines), encoding="utf-8")
+    print(f"{script.name}: {len(failed)} of {len(outcomes)} clips are known failures")
+
+
+def main() -> None:
+    for script in SCRIPTS:
+        update(HERE / script)
 
 
 if __name__ == "__main__":

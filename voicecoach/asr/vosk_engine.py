@@ -62,6 +62,7 @@ class VoskEngine:
         except ImportError as error:  # pragma: no cover - a dependency of the package
             raise VoiceCoachError(f"Vosk is not installed ({error}): pip install vosk") from None
         vosk.SetLogLevel(-1)
+        self.model_path = model_path
         try:
             self.model = vosk.Model(str(model_path))
         except Exception as error:  # vosk raises a bare Exception
