@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.test_cli import assert_one_line_error, run
@@ -145,3 +146,41 @@ def test_typed_question_and_bad_recordings(tmp_path: Path) -> None:
     )
     missing = run("ask", "--engine", "pocketsphinx", "--audio", str(tmp_path / "no.wav"))
     assert_one_line_error(missing, "no such file")
+
+
+def test_a_waiting_coach_answers_questions_then_starts_on_start(
+    bundled_catalog: Catalog, cases: list[Case]
+) -> None:
+    """`run --wait` with a fake microphone: a question, then "start", from recordings; the
+    answer is spoken and, while it is, the microphone is not listened to."""
+    from voicecoach.audio import silence
+    from voicecoach.idle import READY, wait_for_start
+    from voicecoach.voice import MuteSpeaker
+
+    index = build_index(load_grammar(bundled_catalog, context="idle"))
+    idle_engine = build_engine("pocketsphinx", index.grammar, index)
+    starts = [c for c in load_script(AUDIO / "idle.toml") if c.known_failure is None]
+    stream = [
+        silence(3.0),  # while the coach says it is ready
+        read_wav(passing_clip(cases, "last_session")),
+        silence(3.0),  # while it answers
+        read_wav(starts[0].audio),
+        silence(1.0),
+    ]
+    audio = np.concatenate(stream)
+    frames = [audio[i : i + 1600] for i in range(0, audio.size, 1600)]  # 100 ms each
+    clock = {"now": 0.0}
+    speaker = MuteSpeaker()
+    shown: list[str] = []
+
+    def listen() -> list[np.ndarray]:
+        clock["now"] += 0.1
+        return [frames.pop(0)] if frames else [silence(0.1)]
+
+    wait_for_start(
+        listen, idle_engine, index, speaker, lambda question: f"answer to {question}",
+        show=shown.append, clock=lambda: clock["now"], sleep=lambda _: None,
+    )  # fmt: skip
+    assert [s.text for s in speaker.spoken] == [READY, "answer to last_session"]
+    assert shown[-1].endswith("-> start")
+    assert 0 < len(frames) <= 10  # it returned as soon as "start" was decided

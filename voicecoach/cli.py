@@ -31,7 +31,7 @@ from voicecoach.intents import CommandIndex, Intent, build_index, match
 from voicecoach.journal import SessionSummary
 
 if TYPE_CHECKING:
-    from voicecoach.audio import Samples
+    from voicecoach.audio import Microphone, Samples
     from voicecoach.doctor import Check
     from voicecoach.journal import Journal
     from voicecoach.progression import Resumption
@@ -314,6 +314,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             from voicecoach.audio import Microphone
 
             microphone = resources.enter_context(Microphone(_input_device(args)))
+        if args.wait:
+            if microphone is None:
+                raise VoiceCoachError("--wait listens on the microphone: not with --text")
+            _wait_for_start(args, catalog, microphone, speaker)
         handle = open_log(args.log)
         if handle is not None:
             resources.callback(handle.close)
@@ -340,12 +344,33 @@ def cmd_run(args: argparse.Namespace) -> int:
         if sys.stdout.isatty() and live:
             terminal = _Terminal()
             run.show, run.status = terminal.show, terminal.status
+        else:  # a pipe or a file (the service's log): each line as it happens
+            run.show = lambda text: print(text, flush=True)
         if live:
             mark_first_session_done()  # the notice is said once, in the first live session
         run.run()
     if args.speak_to is not None:
         print(f"the coach's speech is in {args.speak_to}")
     return EXIT_OK
+
+
+def _wait_for_start(
+    args: argparse.Namespace, catalog: Catalog, microphone: Microphone, speaker: Speaker
+) -> None:
+    """Waits for "start" on the microphone, answering questions meanwhile (`run --wait`)."""
+    from voicecoach.answers import answer
+    from voicecoach.idle import wait_for_start
+
+    index = _command_index(args, "idle")
+    wait_for_start(
+        microphone.read_available,
+        _engine(args, index),
+        index,
+        speaker,
+        lambda question: answer(question, catalog, _read_history(), time.time()),
+        show=lambda text: print(text, flush=True),
+        reconnect=microphone.reopen,
+    )
 
 
 def _warn(message: str) -> None:
@@ -707,6 +732,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--text", action="store_true", help="type commands (one per line) instead of speaking"
     )
     run.add_argument("--routine", help="the routine (default: gentle)")
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="on the microphone, wait for 'start' before the session (answering questions "
+        "meanwhile): the always-ready mode of packaging/voicecoach.service",
+    )
     run.add_argument(
         "--resume",
         action="store_true",

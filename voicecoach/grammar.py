@@ -40,9 +40,11 @@ INTENT_NAMES: Final = (
 )  # fmt: skip
 # The questions `voicecoach ask` answers outside a session:
 QUESTION_NAMES: Final = ("whats_next", "last_session", "sessions_this_week")
+# What a coach waiting for the person listens for (`run --wait`): "start", and the questions.
+IDLE_NAMES: Final = ("start", *QUESTION_NAMES)
 # What the recogniser listens for, by context: a grammar is loaded for one context only, so a
 # session never takes a question for a command and `ask` never takes a command for a question.
-CONTEXTS: Final = {"session": INTENT_NAMES, "ask": QUESTION_NAMES}
+CONTEXTS: Final = {"session": INTENT_NAMES, "ask": QUESTION_NAMES, "idle": IDLE_NAMES}
 
 # A guard against templates whose optional parts multiply into an unusable phrase list.
 MAX_PHRASES_PER_TEMPLATE: Final = 20_000

@@ -5,7 +5,8 @@ clips:
     .venv/bin/python tests/audio/update_known_failures.py
 
 It rewrites known_failures.toml (session commands, cases.toml) and
-questions_known_failures.toml (the questions of `voicecoach ask`, questions.toml).
+questions_known_failures.toml (the questions of `voicecoach ask`, questions.toml) and
+idle_known_failures.toml ("start" to a waiting coach, idle.toml).
 tests/test_recognition.py and tests/test_ask.py then fail on any other failure (a regression)
 and on any listed clip that now passes (remove it: run this again)."""
 
@@ -21,7 +22,7 @@ from voicecoach.intents import build_index
 from voicecoach.tomlfile import read_toml
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("cases.toml", "questions.toml")
+SCRIPTS = ("cases.toml", "questions.toml", "idle.toml")
 
 
 def update(script: Path) -> None:
