@@ -360,7 +360,59 @@ class _Utterance:
     generation: int  # the speaker's stop count when it was queued; stale once stop() is called
 
 
-class Pyttsx3Speaker(_ClosesOnExit):
+class _QueuedSpeaker(_ClosesOnExit):
+    """A speaker whose one worker thread says queued utterances in order, in real time.
+    Subclasses start `_thread` (running their worker) and give `stop()`."""
+
+    rate: int
+
+    def __init__(self) -> None:
+        self._inbox: queue.Queue[_Utterance | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._generation = 0  # stop() moves it on: older utterances are dropped
+        self._pending = 0  # utterances queued or being spoken
+        self._spoken: list[str] = []
+        self._failure: str | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="voicecoach-speech", daemon=True)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def spoken(self) -> tuple[str, ...]:
+        """The utterances said to their end, in order."""
+        with self._lock:
+            return tuple(self._spoken)
+
+    def say(self, text: str, at_s: float) -> float:
+        """Queues `text` and returns its estimated duration at this speaker's rate."""
+        if self._closed:
+            raise RuntimeError(f"say() on a closed {type(self).__name__}")
+        if not _speakable(text):
+            return 0.0
+        with self._lock:
+            if self._failure is not None:
+                raise VoiceError(self._failure)
+            self._pending += 1
+            self._inbox.put(_Utterance(text, self._generation))
+        return estimate_speech_s(text, self.rate)
+
+    def speaking(self, now_s: float) -> bool:
+        """Whether an utterance is playing or queued (`now_s` is not needed: real time)."""
+        with self._lock:
+            return self._pending > 0
+
+    def close(self) -> None:
+        """Lets the worker say what is queued, then ends and joins it."""
+        if self._closed:
+            return
+        self._closed = True
+        self._inbox.put(None)
+        self._thread.join()
+
+
+class Pyttsx3Speaker(_QueuedSpeaker):
     """Speaks through pyttsx3 (its espeak-ng driver on Linux) from one worker thread that
     creates and owns the engine, fed by a queue, so say() never blocks.
 
@@ -400,45 +452,19 @@ class Pyttsx3Speaker(_ClosesOnExit):
         """pyttsx3 voice id, or None for the engine's."""
         self.driver = driver
         """pyttsx3 driver name, or None for the platform's."""
-        self._inbox: queue.Queue[_Utterance | None] = queue.Queue()
-        self._lock = threading.Lock()
-        self._generation = 0
-        self._pending = 0  # utterances queued or being spoken
-        self._spoken: list[str] = []
+        super().__init__()
         self._startup_error: str | None = None
-        self._failure: str | None = None
         self._ready = threading.Event()
-        self._closed = False
         if importlib.util.find_spec("pyttsx3") is None:  # imported by the worker, not here
             raise VoiceError("pyttsx3 is not installed: pip install pyttsx3")
         if sys.platform.startswith("linux") and (driver or "espeak") == "espeak":
             _check_aplay()
-        self._thread = threading.Thread(target=self._run, name="voicecoach-speech", daemon=True)
         self._thread.start()
         if not self._ready.wait(STARTUP_TIMEOUT_S):
             raise VoiceError(f"pyttsx3 did not start within {STARTUP_TIMEOUT_S:g} s")
         if self._startup_error is not None:
             self._thread.join()
             raise VoiceError(self._startup_error)
-
-    @property
-    def spoken(self) -> tuple[str, ...]:
-        """The utterances the engine reported finished, in order."""
-        with self._lock:
-            return tuple(self._spoken)
-
-    def say(self, text: str, at_s: float) -> float:
-        """Queues `text` and returns its estimated duration at this speaker's rate."""
-        if self._closed:
-            raise RuntimeError("say() on a closed Pyttsx3Speaker")
-        if not _speakable(text):
-            return 0.0
-        with self._lock:
-            if self._failure is not None:
-                raise VoiceError(self._failure)
-            self._pending += 1
-            self._inbox.put(_Utterance(text, self._generation))
-        return estimate_speech_s(text, self.rate)
 
     def stop(self) -> None:
         """Drops every queued utterance (the one playing ends by itself, see the class)."""
@@ -453,19 +479,6 @@ class Pyttsx3Speaker(_ClosesOnExit):
                     self._inbox.put(None)
                     break
                 self._pending -= 1
-
-    def speaking(self, now_s: float) -> bool:
-        """Whether an utterance is playing or queued (`now_s` is not needed: real time)."""
-        with self._lock:
-            return self._pending > 0
-
-    def close(self) -> None:
-        """Lets the worker say what is queued, then ends and joins it."""
-        if self._closed:
-            return
-        self._closed = True
-        self._inbox.put(None)
-        self._thread.join()
 
     def _run(self) -> None:
         """The worker: creates the engine, then says one queued utterance at a time."""
@@ -573,7 +586,7 @@ def _check_aplay() -> None:
         )
 
 
-class DeviceSpeaker(_ClosesOnExit):
+class DeviceSpeaker(_QueuedSpeaker):
     """Speaks on a chosen output device (--output-device): each utterance is rendered by the
     espeak-ng program (the engine pyttsx3 drives on Linux) and played with sounddevice from one
     worker thread, a block at a time, so stop() cuts a sentence within one block (64 ms).
@@ -606,50 +619,13 @@ class DeviceSpeaker(_ClosesOnExit):
         self.voice = voice
         self._program = program
         self._sounddevice = sounddevice
-        self._inbox: queue.Queue[_Utterance | None] = queue.Queue()
-        self._lock = threading.Lock()
-        self._generation = 0
-        self._pending = 0
-        self._spoken: list[str] = []
-        self._failure: str | None = None
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="voicecoach-speech", daemon=True)
+        super().__init__()
         self._thread.start()
-
-    @property
-    def spoken(self) -> tuple[str, ...]:
-        """The utterances played to their end, in order."""
-        with self._lock:
-            return tuple(self._spoken)
-
-    def say(self, text: str, at_s: float) -> float:
-        if self._closed:
-            raise RuntimeError("say() on a closed DeviceSpeaker")
-        if not _speakable(text):
-            return 0.0
-        with self._lock:
-            if self._failure is not None:
-                raise VoiceError(self._failure)
-            self._pending += 1
-            self._inbox.put(_Utterance(text, self._generation))
-        return estimate_speech_s(text, self.rate)
 
     def stop(self) -> None:
         """Drops everything queued and cuts the utterance playing (within one block)."""
         with self._lock:
             self._generation += 1
-
-    def speaking(self, now_s: float) -> bool:
-        with self._lock:
-            return self._pending > 0
-
-    def close(self) -> None:
-        """Lets the worker say what is queued, then ends and joins it."""
-        if self._closed:
-            return
-        self._closed = True
-        self._inbox.put(None)
-        self._thread.join()
 
     def _current(self, generation: int) -> bool:
         with self._lock:
