@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.test_cli import assert_one_line_error, run
+from tests.test_recognition import assert_as_known
 from voicecoach.asr import Engine
 from voicecoach.audio import read_wav
 from voicecoach.audiotests import Case, load_script, run_cases
@@ -50,14 +51,7 @@ def test_every_question_clip_gives_its_question_or_is_a_known_failure(
     """What `voicecoach test tests/audio/questions.toml` runs. Clips the engine gets wrong are
     listed in tests/audio/questions_known_failures.toml with what it heard."""
     outcomes = run_cases(cases, lambda path: hear_file(path, engine, question_index))
-    regressions = [
-        f"{o.case.audio.name}: heard {o.heard!r} -> {o.intent}"
-        for o in outcomes
-        if o.status == "FAIL"
-    ]
-    fixed = [o.case.audio.name for o in outcomes if o.status == "XPASS"]
-    assert not regressions, f"{len(regressions)} clips regressed: {regressions}"
-    assert not fixed, f"now passing, remove from questions_known_failures.toml: {fixed}"
+    assert_as_known(outcomes, "questions_known_failures.toml")
     for question in QUESTION_NAMES:  # each question is understood from some recording
         assert any(o.status == "PASS" and o.intent == question for o in outcomes), question
 

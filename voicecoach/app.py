@@ -13,7 +13,7 @@ from typing import IO, Any, Final
 
 from voicecoach.asr import Engine, Utterance
 from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence
+from voicecoach.audio import SAMPLE_RATE, InputWatch, Samples, read_wav, silence
 from voicecoach.catalog import Catalog
 from voicecoach.display import status_line
 from voicecoach.hearing import AFTER_RECORDING_S, understand
@@ -25,10 +25,6 @@ from voicecoach.voice import HalfDuplexGate, Speaker
 
 STEP_S: Final = 0.1
 """Simulated time advances in steps of this much."""
-INPUT_LOST_S: Final = 2.0
-"""No audio from the microphone for this long (it sends 50 frames a second): it has gone."""
-RECONNECT_EVERY_S: Final = 2.0
-"""How often a lost microphone is looked for again."""
 
 
 class JsonLog:
@@ -105,9 +101,7 @@ class ScriptedRun:
         self._last_heard = ""
         self._journal_session = 0
         self._outcome: str | None = None
-        self._audio_at = 0.0  # session time live audio last came
-        self._input_lost = False
-        self._reconnect_at = 0.0
+        self._input = InputWatch(self.reconnect)
 
     def run(self) -> None:
         if self.journal is not None and self.resume_session is not None:
@@ -212,23 +206,15 @@ class ScriptedRun:
         return self._engine
 
     def _watch_input(self, audio_came: bool) -> None:
-        """Notices a microphone that stops sending audio (unplugged): the session pauses until
-        it is back, and it is looked for again every RECONNECT_EVERY_S."""
-        if audio_came:
-            self._audio_at = self.now
-            if self._input_lost:
-                self._input_lost = False
-                self.show(f"[{self.now:7.1f}] the microphone is back")
-                self._execute(self.session.microphone_back(self.now))
-            return
-        if not self._input_lost and self.now - self._audio_at >= INPUT_LOST_S:
-            self._input_lost = True
-            self._reconnect_at = self.now + RECONNECT_EVERY_S
+        """A microphone that stops sending audio (unplugged) pauses the session until it is
+        back (audio.InputWatch)."""
+        change = self._input.update(self.now, audio_came)
+        if change == "lost":
             self.show(f"[{self.now:7.1f}] no audio from the microphone: pausing")
             self._execute(self.session.microphone_lost(self.now))
-        if self._input_lost and self.reconnect is not None and self.now >= self._reconnect_at:
-            self._reconnect_at = self.now + RECONNECT_EVERY_S
-            self.reconnect()  # audio coming again is what tells that it is back
+        elif change == "back":
+            self.show(f"[{self.now:7.1f}] the microphone is back")
+            self._execute(self.session.microphone_back(self.now))
 
     def _hear_live(self, frames: list[Samples]) -> None:
         """Feeds live audio to the recogniser while the gate is open; while the coach speaks

@@ -7,8 +7,8 @@ import contextlib
 import queue
 import struct
 import wave
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
@@ -249,3 +249,40 @@ def load_sounddevice() -> Any:
             f"cannot use audio devices ({error}): apt-get install libportaudio2"
         ) from None
     return sounddevice
+
+
+INPUT_LOST_S: Final = 2.0
+"""No audio from the microphone for this long (it sends 50 frames a second): it has gone."""
+RECONNECT_EVERY_S: Final = 2.0
+"""How often a lost microphone is opened again."""
+
+
+@dataclass
+class InputWatch:
+    """Notices live audio that stops coming (an unplugged microphone), opens the input again
+    every RECONNECT_EVERY_S while it is gone, and notices when audio comes back. Pure apart from
+    `reconnect`: the time is passed in."""
+
+    reconnect: Callable[[], bool] | None = None
+    """Tries to open the input again; audio coming again is what tells that it is back."""
+    audio_at: float = 0.0
+    """When audio last came."""
+    lost: bool = False
+    _reconnect_at: float = field(default=0.0, repr=False)
+
+    def update(self, now: float, audio_came: bool) -> str | None:
+        """ "lost" when the input has just gone, "back" when it has just come back, else None."""
+        if audio_came:
+            self.audio_at = now
+            if self.lost:
+                self.lost = False
+                return "back"
+            return None
+        change = None
+        if not self.lost and now - self.audio_at >= INPUT_LOST_S:
+            self.lost, change = True, "lost"
+            self._reconnect_at = now + RECONNECT_EVERY_S
+        if self.lost and self.reconnect is not None and now >= self._reconnect_at:
+            self._reconnect_at = now + RECONNECT_EVERY_S
+            self.reconnect()
+        return change

@@ -27,6 +27,7 @@ from voicecoach.catalog import (
 from voicecoach.config import Config, load_config, scaled_holds
 from voicecoach.errors import VoiceCoachError
 from voicecoach.grammar import DEFAULT_GRAMMAR_DIR, load_grammar
+from voicecoach.hearing import ENGINES
 from voicecoach.intents import CommandIndex, Intent, build_index, match
 from voicecoach.journal import SessionSummary
 
@@ -53,7 +54,11 @@ def _print_json(data: object) -> None:
 
 
 def _catalog(args: argparse.Namespace) -> Catalog:
-    return load_catalog(args.data)
+    """The catalog of --data (read once per run)."""
+    catalog: Catalog | None = getattr(args, "catalog", None)
+    if catalog is None:
+        catalog = args.catalog = load_catalog(args.data)
+    return catalog
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -233,14 +238,20 @@ class _Terminal:
 def _speaker(args: argparse.Namespace) -> Speaker:
     """The voice the options and settings ask for: --speak-to a WAV file, --mute, a chosen
     output device, or the computer's default voice (pyttsx3)."""
-    from voicecoach.voice import DeviceSpeaker, MuteSpeaker, Pyttsx3Speaker, WavSpeaker
+    from voicecoach.voice import (
+        DEFAULT_RATE_WPM,
+        DeviceSpeaker,
+        MuteSpeaker,
+        Pyttsx3Speaker,
+        WavSpeaker,
+    )
 
     settings = _settings(args)
-    rate = settings.speech_rate
+    rate = settings.speech_rate or DEFAULT_RATE_WPM
     if args.speak_to is not None:
-        return WavSpeaker(args.speak_to) if rate is None else WavSpeaker(args.speak_to, rate)
+        return WavSpeaker(args.speak_to, rate)
     if args.mute:
-        return MuteSpeaker() if rate is None else MuteSpeaker(rate)
+        return MuteSpeaker(rate)
     output = _device(args.output_device or settings.output_device)
     if output is not None:
         return DeviceSpeaker(output, rate=rate, volume=settings.volume)
@@ -527,17 +538,18 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     settings_ok = checks[-1].ok
     report(check_writable(data_dir()))
 
+    indexes: dict[str, CommandIndex] = {}
+
     def grammar() -> str:
-        sizes = [
-            len(load_grammar(_catalog(args), args.grammar, context=c).phrases())
-            for c in ("session", "ask")
-        ]
+        for context in ("session", "ask"):
+            indexes[context] = _command_index(args, context)
+        sizes = [len(indexes[c].grammar.phrases()) for c in ("session", "ask")]
         return f"{sizes[0]} session commands and {sizes[1]} questions"
 
     report(guarded("grammar", "reinstall voicecoach, or fix the file named", grammar))
 
     def engine() -> str:
-        index = _command_index(args)
+        index = indexes.get("session") or _command_index(args)
         built = _engine(args, index)
         model = getattr(built, "model_path", None)
         return f"{built.name}" + (f", model {model}" if model else " (model from its wheel)")
@@ -678,7 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine = argparse.ArgumentParser(add_help=False, parents=[grammar])
     engine.add_argument(
         "--engine",
-        choices=("auto", "pocketsphinx", "vosk"),
+        choices=ENGINES,
         default=None,
         help="speech engine: auto (the default, unless the config file says) uses Vosk when a "
         "model is found, else PocketSphinx",

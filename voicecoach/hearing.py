@@ -105,6 +105,21 @@ def hear_file(path: Path, engine: Engine, index: CommandIndex) -> FileResult:
     return FileResult(path, heard, samples.size / SAMPLE_RATE, time.process_time() - started)
 
 
+def hear_until_command(
+    recognizer: Recognizer, frames: Iterable[Samples], index: CommandIndex
+) -> list[Heard]:
+    """Feeds `frames` to `recognizer` until a command is heard. Returns the utterances heard,
+    the command last when there was one; frames after the command are not read."""
+    heard: list[Heard] = []
+    for frame in frames:
+        for utterance in recognizer.accept(frame):
+            if utterance.final:
+                heard.append(understand(utterance, index))
+                if heard[-1].intent is not None:
+                    return heard
+    return heard
+
+
 def listen_for_command(
     frames: Iterable[Samples], engine: Engine, index: CommandIndex
 ) -> list[Heard]:
@@ -113,12 +128,7 @@ def listen_for_command(
     Returns every utterance heard, the command last; when the frames end first, whatever was
     heard (noise, other talk), none of it a command. Frames after the command are not read."""
     recognizer = Recognizer(engine)
-    heard: list[Heard] = []
-    for frame in frames:
-        for utterance in recognizer.accept(frame):
-            if utterance.final:
-                heard.append(understand(utterance, index))
-                if heard[-1].intent is not None:
-                    return heard
-    heard += [understand(u, index) for u in recognizer.flush()]
-    return heard
+    heard = hear_until_command(recognizer, frames, index)
+    if heard and heard[-1].intent is not None:
+        return heard
+    return heard + [understand(u, index) for u in recognizer.flush()]

@@ -9,16 +9,13 @@ from typing import Final
 
 from voicecoach.asr import Engine
 from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import Samples
-from voicecoach.hearing import understand
+from voicecoach.audio import InputWatch, Samples
+from voicecoach.hearing import hear_until_command
 from voicecoach.intents import CommandIndex
 from voicecoach.voice import GATE_TAIL_S, Speaker
 
 READY: Final = "I'm ready. Say start when you are."
 POLL_S: Final = 0.05
-INPUT_LOST_S: Final = 2.0
-"""No audio for this long: the microphone has gone; it is reopened every RECONNECT_EVERY_S."""
-RECONNECT_EVERY_S: Final = 2.0
 
 
 def wait_for_start(
@@ -39,17 +36,12 @@ def wait_for_start(
     recognizer = Recognizer(engine)
     show(f"coach: {READY}")
     speaker.say(READY, 0.0)
-    audio_at = clock()
-    reconnect_at = audio_at + RECONNECT_EVERY_S
+    watch = InputWatch(reconnect, audio_at=clock())
     quiet_from = 0.0
     while True:
         frames = listen()
         now = clock()
-        if frames:
-            audio_at = now
-        elif reconnect is not None and now - audio_at >= INPUT_LOST_S and now >= reconnect_at:
-            reconnect_at = now + RECONNECT_EVERY_S
-            reconnect()
+        watch.update(now, bool(frames))  # a lost microphone is opened again meanwhile
         if speaker.speaking(now):
             quiet_from = now + GATE_TAIL_S
         if now < quiet_from:
@@ -57,9 +49,9 @@ def wait_for_start(
                 recognizer.reset()
             sleep(POLL_S)
             continue
-        heard = _first_intent(recognizer, frames, index)
-        if heard is not None:
-            text, intent = heard
+        heard = hear_until_command(recognizer, frames, index)
+        if heard and heard[-1].intent is not None:
+            text, intent = heard[-1].utterance.text, heard[-1].intent.name
             show(f"heard: {text!r} -> {intent}")
             if intent == "start":
                 return
@@ -69,15 +61,3 @@ def wait_for_start(
             quiet_from = clock() + GATE_TAIL_S  # the rest of this audio is dropped
             recognizer.reset()
         sleep(POLL_S)
-
-
-def _first_intent(
-    recognizer: Recognizer, frames: list[Samples], index: CommandIndex
-) -> tuple[str, str] | None:
-    """(what was heard, its intent) for the first command in `frames`, if any."""
-    for frame in frames:
-        for utterance in recognizer.accept(frame):
-            heard = understand(utterance, index) if utterance.final else None
-            if heard is not None and heard.intent is not None:
-                return utterance.text, heard.intent.name
-    return None
