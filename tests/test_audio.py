@@ -70,9 +70,9 @@ def test_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "not a readable PCM WAV file"),
-        (b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk", "not a readable PCM WAV file"),
-        (b"this is a text file, not audio", "not a readable PCM WAV file"),
+        (b"", "not a readable WAV file"),
+        (b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk", "not a readable WAV file"),
+        (b"this is a text file, not audio", "not a readable WAV file"),
     ],
 )
 def test_corrupt_files(tmp_path: Path, content: bytes, message: str) -> None:
@@ -92,3 +92,53 @@ def test_frames_pad_the_last_one() -> None:
     chunks = list(frames(np.ones(50, np.int16), 20))
     assert [c.size for c in chunks] == [20, 20, 20]
     assert chunks[-1][10:].tolist() == [0] * 10
+
+
+@pytest.mark.parametrize(
+    ("format_", "subtype", "tolerance"),
+    [
+        ("WAVEX", "PCM_16", 0.01),  # WAVE_FORMAT_EXTENSIBLE, as many recorders write
+        ("WAV", "FLOAT", 0.01),  # 32-bit float
+        ("WAVEX", "FLOAT", 0.01),
+        ("WAV", "DOUBLE", 0.01),
+        ("WAV", "ALAW", 0.03),  # telephone-style companded 8-bit
+        ("WAV", "ULAW", 0.03),
+        ("WAV", "PCM_24", 0.01),
+        ("WAVEX", "PCM_32", 0.01),
+    ],
+)
+def test_wav_encodings_are_read(
+    tmp_path: Path, format_: str, subtype: str, tolerance: float
+) -> None:
+    import soundfile
+
+    path = tmp_path / f"{format_}-{subtype}.wav"
+    stereo = np.stack([tone(440, 44100), tone(440, 44100)], axis=1) / 32768
+    soundfile.write(str(path), stereo, 44100, format=format_, subtype=subtype)
+    samples = read_wav(path)
+    assert samples.dtype == np.int16 and abs(samples.size - SAMPLE_RATE // 2) <= 1
+    middle = samples[1000:-1000]
+    assert rms(middle) == pytest.approx(10000 / np.sqrt(2), rel=tolerance)
+    peak_hz = np.argmax(np.abs(np.fft.rfft(middle))) * SAMPLE_RATE / middle.size
+    assert peak_hz == pytest.approx(440, abs=5)
+
+
+def test_16_bit_pcm_is_read_exactly(tmp_path: Path) -> None:
+    original = (np.arange(-32768, 32768, 7)).astype(np.int16)
+    write_wav(tmp_path / "pcm.wav", original)
+    np.testing.assert_array_equal(read_wav(tmp_path / "pcm.wav"), original)
+
+
+def test_a_float_wav_out_of_range_or_nan_is_clipped(tmp_path: Path) -> None:
+    import soundfile
+
+    path = tmp_path / "loud.wav"
+    soundfile.write(str(path), np.array([2.0, -2.0, np.nan, 0.5]), SAMPLE_RATE, subtype="FLOAT")
+    assert read_wav(path).tolist() == [32767, -32768, 0, 16384]
+
+
+def test_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(AudioError, match="is a folder"):
+        read_wav(tmp_path)
+    with pytest.raises(AudioError, match="not a regular file"):
+        read_wav("/dev/zero")

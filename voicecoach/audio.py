@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import struct
+import stat
 import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -63,39 +63,42 @@ def resample(
 
 
 def read_wav(path: Path | str) -> Samples:
-    """A WAV file (PCM 8/16/24/32-bit, any rate, any channels) as 16 kHz mono int16."""
+    """An audio file as 16 kHz mono int16: any WAV (PCM 8/16/24/32-bit, 32/64-bit float, A-law,
+    mu-law, WAVE_FORMAT_EXTENSIBLE; any rate, any channels), or another format libsndfile reads
+    (FLAC, Ogg), through soundfile."""
     path = Path(path)
     try:
-        with wave.open(str(path), "rb") as wav:
-            channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
-            raw = wav.readframes(wav.getnframes())
+        info = path.stat()
     except FileNotFoundError:
         raise AudioError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise AudioError("is a folder, not a WAV file", path=path) from None
-    except (wave.Error, EOFError, RuntimeError, ValueError, struct.error) as error:
-        raise AudioError(f"not a readable PCM WAV file ({error})", path=path) from None
     except OSError as error:
         raise AudioError(f"cannot read: {error.strerror or error}", path=path) from None
-    if rate <= 0 or channels <= 0:
+    if stat.S_ISDIR(info.st_mode):
+        raise AudioError("is a folder, not a WAV file", path=path)
+    if not stat.S_ISREG(info.st_mode):
+        raise AudioError("not a regular file (a device or a pipe?)", path=path)
+    soundfile = _load_soundfile()
+    try:
+        data, rate = soundfile.read(str(path), dtype="float64", always_2d=True)
+    except (RuntimeError, ValueError, TypeError) as error:  # LibsndfileError is a RuntimeError
+        detail = " ".join(str(error).split()) or type(error).__name__
+        raise AudioError(f"not a readable WAV file ({detail})", path=path) from None
+    except OSError as error:
+        raise AudioError(f"cannot read: {error.strerror or error}", path=path) from None
+    if rate <= 0 or data.shape[1] == 0:
         raise AudioError("WAV header has no sample rate or channels", path=path)
-    usable = len(raw) - len(raw) % (width * channels)
-    raw = raw[:usable]
-    if width == 1:
-        data = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128) * 256
-    elif width == 2:
-        data = np.frombuffer(raw, "<i2").astype(np.float64)
-    elif width == 3:
-        bytes3 = np.frombuffer(raw, np.uint8).reshape(-1, 3)
-        joined = bytes3[:, 0].astype(np.int32) | (bytes3[:, 1].astype(np.int32) << 8)
-        joined |= bytes3[:, 2].astype(np.int32) << 16
-        data = (np.where(joined >= 1 << 23, joined - (1 << 24), joined) / 256).astype(np.float64)
-    elif width == 4:
-        data = np.frombuffer(raw, "<i4").astype(np.float64) / 65536
-    else:
-        raise AudioError(f"unsupported sample width of {width} bytes", path=path)
-    mono = data.reshape(-1, channels).mean(axis=1)
-    return to_int16(resample(mono, rate, SAMPLE_RATE))
+    # Full scale is 1.0 in soundfile's floats: 32768 in 16-bit steps (so 16-bit input is exact).
+    mono = np.nan_to_num(data.mean(axis=1) * 32768.0, nan=0.0, posinf=32767.0, neginf=-32768.0)
+    return to_int16(resample(mono, int(rate), SAMPLE_RATE))
+
+
+def _load_soundfile() -> Any:
+    """The soundfile module (libsndfile is inside its wheel); AudioError when it cannot load."""
+    try:
+        import soundfile
+    except (ImportError, OSError) as error:
+        raise AudioError(f"cannot read audio files ({error}): pip install soundfile") from None
+    return soundfile
 
 
 def write_wav(path: Path | str, samples: Samples, rate: int = SAMPLE_RATE) -> None:
