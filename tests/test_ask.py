@@ -138,7 +138,7 @@ def test_typed_question_and_bad_recordings(tmp_path: Path) -> None:
     assert_one_line_error(
         run("ask", "--engine", "pocketsphinx", "--audio", str(bad), "--mute"), str(bad)
     )
-    missing = run("ask", "--engine", "pocketsphinx", "--audio", str(tmp_path / "no.wav"))
+    missing = run("ask", "--engine", "pocketsphinx", "--audio", str(tmp_path / "no.wav"), "--mute")
     assert_one_line_error(missing, "no such file")
 
 

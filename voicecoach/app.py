@@ -16,6 +16,7 @@ from voicecoach.asr.stream import Recognizer
 from voicecoach.audio import SAMPLE_RATE, InputWatch, Samples, read_wav, silence
 from voicecoach.catalog import Catalog
 from voicecoach.display import status_line
+from voicecoach.errors import VoiceCoachError
 from voicecoach.hearing import AFTER_RECORDING_S, understand
 from voicecoach.intents import CommandIndex, Intent, match
 from voicecoach.journal import Journal
@@ -35,8 +36,13 @@ class JsonLog:
 
     def write(self, t: float, event: str, **data: Any) -> None:
         if self.handle is not None:
-            self.handle.write(json.dumps({"t": round(t, 2), "event": event, **data}) + "\n")
-            self.handle.flush()
+            try:
+                self.handle.write(json.dumps({"t": round(t, 2), "event": event, **data}) + "\n")
+                self.handle.flush()
+            except OSError as error:  # a full disk, a removed drive
+                raise LogError(
+                    f"cannot write the log: {error.strerror or error}", path=self.handle.name
+                ) from None
 
 
 @dataclass
@@ -297,8 +303,20 @@ class ScriptedRun:
             self._execute(self.session.handle(intent, self.now))
 
 
+class LogError(VoiceCoachError):
+    """The --log file cannot be opened or written."""
+
+
 def open_log(path: Path | None) -> IO[str] | None:
+    """`path` opened to append to (None: no log); LogError when it cannot be."""
     if path is None:
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.open("a", encoding="utf-8")
+    try:
+        if path.is_dir():
+            raise IsADirectoryError
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("a", encoding="utf-8")
+    except IsADirectoryError:
+        raise LogError("is a folder, not a log file", path=path) from None
+    except OSError as error:
+        raise LogError(f"cannot write the log: {error.strerror or error}", path=path) from None

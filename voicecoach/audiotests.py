@@ -78,13 +78,18 @@ def load_script(path: Path) -> list[Case]:
     document = read_toml(path, ScriptError)
     known: dict[str, str] = {}
     if "known_failures" in document:
-        known_path = path.parent / str(document["known_failures"])
-        for index, entry in enumerate(read_toml(known_path, ScriptError).get("failure", [])):
+        if not isinstance(document["known_failures"], str):
+            raise ScriptError("known_failures must be a file name", path=path)
+        known_path = path.parent / document["known_failures"]
+        failures = read_toml(known_path, ScriptError).get("failure", [])
+        if not isinstance(failures, list):
+            raise ScriptError("expected [[failure]] entries", path=known_path)
+        for index, entry in enumerate(failures):
             if not isinstance(entry, dict) or "audio" not in entry or "reason" not in entry:
                 raise ScriptError(f"failure {index + 1}: needs audio and reason", path=known_path)
             known[str(entry["audio"])] = str(entry["reason"])
     context = document.get("context", "session")
-    if context not in CONTEXTS:
+    if not isinstance(context, str) or context not in CONTEXTS:
         raise ScriptError(
             f"context must be one of {', '.join(map(repr, CONTEXTS))}, not {context!r}", path=path
         )
@@ -102,7 +107,7 @@ def load_script(path: Path) -> list[Case]:
         audio, expect, slots = entry.get("audio"), entry.get("expect"), entry.get("slots", {})
         if not isinstance(audio, str) or not audio:
             raise ScriptError(f"case {index}: 'audio' must be a file name", path=path)
-        if expect != REJECTED and expect not in intents:
+        if expect != REJECTED and (not isinstance(expect, str) or expect not in intents):
             raise ScriptError(
                 f'case {index}: expect must be an intent of the "{context}" context or '
                 f'"{REJECTED}", not {expect!r}',

@@ -16,6 +16,7 @@ from typing import Any, Final, Literal, cast
 from rapidfuzz import fuzz, process
 
 from voicecoach.errors import CatalogError, UnknownExerciseError
+from voicecoach.tomlfile import TOO_DEEP, read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,6 +41,14 @@ NAME_MATCH_MIN_SCORE: Final = 80.0
 # partial matches: "plankk twist" suggests "Plank") they must be.
 SUGGESTION_COUNT: Final = 3
 SUGGESTION_MIN_SCORE: Final = 60.0
+
+# The largest dose the catalog may give: a session of 10**18 reps (or of a hold that long) would
+# never end. The articles' doses are at most 60 s held, 10 reps, 2 sets, 60 s of rest.
+MAX_HOLD_S: Final = 120
+"""The longest hold, in the catalog and in a session ("hold longer" stops here)."""
+MAX_REPS: Final = 100
+MAX_SETS: Final = 20
+MAX_REST_S: Final = 600
 
 _ID_PATTERN: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -251,12 +260,16 @@ class _Table:
             raise self.error(key, f"'{value}' is not a lower-case-dashed id")
         return value
 
-    def integer(self, key: str, *, required: bool = True, minimum: int = 0) -> int | None:
+    def integer(
+        self, key: str, *, required: bool = True, minimum: int = 0, maximum: int | None = None
+    ) -> int | None:
         value = self._get(key, required)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.error(key, f"expected a whole number >= {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            raise self.error(key, f"expected at most {maximum}, got {value!r}")
         return value
 
     def boolean(self, key: str, *, required: bool = True) -> bool | None:
@@ -304,16 +317,11 @@ class _Table:
 def load_catalog(path: Path | str = DEFAULT_CATALOG_PATH) -> Catalog:
     """Reads and validates the data file. Raises `CatalogError` on any problem."""
     path = Path(path)
+    text = read_text(path, CatalogError)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise CatalogError("no such file", path=path) from None
-    except OSError as error:
-        raise CatalogError(f"cannot read: {error.strerror}", path=path) from None
-    try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise CatalogError("not UTF-8 text", path=path) from None
+        document = tomllib.loads(text)
+    except RecursionError:  # tomllib recurses once per level of nesting
+        raise CatalogError(TOO_DEEP, path=path) from None
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         found = re.search(r"\(at line (\d+), column (\d+)\)", message)
@@ -447,12 +455,12 @@ def _parse_dose(table: _Table, base: Dose | None) -> Dose:
     def pick(value: Any, inherited: Any) -> Any:
         return inherited if value is None else value
 
-    hold_s = table.integer("hold_s", required=required)
-    reps = table.integer("reps", required=required, minimum=1)
-    sets = table.integer("sets", required=required, minimum=1)
-    rest_s = table.integer("rest_s", required=required)
+    hold_s = table.integer("hold_s", required=required, maximum=MAX_HOLD_S)
+    reps = table.integer("reps", required=required, minimum=1, maximum=MAX_REPS)
+    sets = table.integer("sets", required=required, minimum=1, maximum=MAX_SETS)
+    rest_s = table.integer("rest_s", required=required, maximum=MAX_REST_S)
     per_side = table.boolean("per_side", required=required)
-    last_hold_s = table.integer("last_hold_s", required=False, minimum=1)
+    last_hold_s = table.integer("last_hold_s", required=False, minimum=1, maximum=MAX_HOLD_S)
     note = table.text("note", required=False)
     table.done()
     if base is None:

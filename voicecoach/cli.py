@@ -6,13 +6,14 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import math
 import shutil
 import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from voicecoach import __version__
 from voicecoach.asr import Engine
@@ -24,12 +25,13 @@ from voicecoach.catalog import (
     exercise_to_dict,
     load_catalog,
 )
-from voicecoach.config import Config, load_config, scaled_holds
+from voicecoach.config import Config, check_config, load_config, scaled_holds
 from voicecoach.errors import VoiceCoachError
 from voicecoach.grammar import DEFAULT_GRAMMAR_DIR, load_grammar
 from voicecoach.hearing import ENGINES
 from voicecoach.intents import CommandIndex, Intent, build_index, match
 from voicecoach.journal import SessionSummary
+from voicecoach.timeline import MAX_TIME_S
 
 if TYPE_CHECKING:
     from voicecoach.audio import Microphone, Samples
@@ -40,12 +42,41 @@ if TYPE_CHECKING:
     from voicecoach.voice import Speaker
 
 DEFAULT_VOSK_MODEL = "vosk-model-small-en-us-0.15"
+MAX_LISTEN_S = 600.0
+"""The longest `ask --timeout` and `doctor --seconds`."""
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line (and exit code 2) like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _seconds(low: float, high: float, *, zero: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number of seconds above `low` (or equal to it, with `zero`) and at
+    most `high`; nan and inf are not numbers of seconds."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        above = value >= low if zero else value > low
+        if not (math.isfinite(value) and above and value <= high):
+            bound = "from" if zero else "above"
+            raise argparse.ArgumentTypeError(
+                f"must be a number of seconds {bound} {low:g} to {high:g}, not {text!r}"
+            )
+        return value
+
+    return parse
 
 
 def _print_json(data: object) -> None:
@@ -310,8 +341,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     index = _command_index(args)
     catalog = _catalog(args)
+    check_config(_settings(args), catalog)
     live = args.script is None
     with contextlib.ExitStack() as resources:  # closed in reverse order, on error too
+        handle = open_log(args.log)  # a log that cannot be written fails before the session
+        if handle is not None:
+            resources.callback(handle.close)
         journal = None
         if live or args.realtime:  # simulated runs (tests, the demo) are not the history
             journal = Journal(warn=_warn)
@@ -329,9 +364,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             if microphone is None:
                 raise VoiceCoachError("--wait listens on the microphone: not with --text")
             _wait_for_start(args, catalog, microphone, speaker)
-        handle = open_log(args.log)
-        if handle is not None:
-            resources.callback(handle.close)
         resumption = plan.resumption
         run = ScriptedRun(
             catalog,
@@ -465,19 +497,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     catalog = _catalog(args)
     index = _command_index(args, "ask")
-    heard, question = _hear_question(args, index)
-    if question is None:
-        what = f"heard {heard!r} -> not a question" if heard else "heard no question"
-        print(f"voicecoach: {what}", file=sys.stderr)
-        reply = f"Sorry, I didn't catch a question. {ASK_HINT}"
-        status = EXIT_FAILED
-    else:
-        print(f"voicecoach: heard {heard!r} -> {question.name}", file=sys.stderr)
-        reply = answer(question.name, catalog, _read_history(), time.time())
-        status = EXIT_OK
-    print(reply, flush=True)
-    speaker = _speaker(args)
+    speaker = _speaker(args)  # a voice that cannot work fails before listening
     try:
+        heard, question = _hear_question(args, index)
+        if question is None:
+            what = f"heard {heard!r} -> not a question" if heard else "heard no question"
+            print(f"voicecoach: {what}", file=sys.stderr)
+            reply = f"Sorry, I didn't catch a question. {ASK_HINT}"
+            status = EXIT_FAILED
+        else:
+            print(f"voicecoach: heard {heard!r} -> {question.name}", file=sys.stderr)
+            reply = answer(question.name, catalog, _read_history(), time.time())
+            status = EXIT_OK
+        print(reply, flush=True)
         speaker.say(reply, 0.0)
     finally:
         speaker.close()  # returns when the answer has been said
@@ -531,7 +563,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(check.line(), flush=True)
 
     def read_settings() -> str:
-        path = _settings(args).path
+        settings = _settings(args)
+        try:
+            catalog = _catalog(args)
+        except VoiceCoachError:  # the grammar check reports a bad catalog
+            catalog = None
+        if catalog is not None:
+            check_config(settings, catalog)
+        path = settings.path
         return f"read {path}" if path else f"none at {config_path()}: the defaults"
 
     report(guarded("config file", f"correct or remove {config_path()}", read_settings))
@@ -628,7 +667,7 @@ def _add_device_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="voicecoach",
         description="An offline, hands-free voice coach for lower back exercises.",
         epilog=textwrap.dedent(
@@ -642,7 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"voicecoach {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    data = argparse.ArgumentParser(add_help=False)
+    data = _Parser(add_help=False)
     data.add_argument(
         "--data",
         type=Path,
@@ -667,7 +706,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=cmd_show)
 
-    grammar = argparse.ArgumentParser(add_help=False, parents=[data])
+    grammar = _Parser(add_help=False, parents=[data])
     grammar.add_argument(
         "--grammar",
         type=Path,
@@ -687,7 +726,7 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--json", action="store_true", help="one JSON object per sentence")
     parse.set_defaults(handler=cmd_parse)
 
-    engine = argparse.ArgumentParser(add_help=False, parents=[grammar])
+    engine = _Parser(add_help=False, parents=[grammar])
     engine.add_argument(
         "--engine",
         choices=ENGINES,
@@ -763,7 +802,12 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument(
         "--speak-to", type=Path, metavar="FILE.wav", help="render the coach's speech to a WAV"
     )
-    run.add_argument("--until", type=float, metavar="SECONDS", help="stop at this session time")
+    run.add_argument(
+        "--until",
+        type=_seconds(0.0, MAX_TIME_S, zero=True),
+        metavar="SECONDS",
+        help="stop at this session time",
+    )
     run.add_argument(
         "--first-session",
         action="store_true",
@@ -803,7 +847,7 @@ def build_parser() -> argparse.ArgumentParser:
     heard.add_argument("--text", nargs="+", metavar="WORD", help="type the question instead")
     ask.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds(0.0, MAX_LISTEN_S),
         default=8.0,
         metavar="SECONDS",
         help="how long to listen on the microphone (default: 8)",
@@ -836,7 +880,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_device_options(doctor)
     doctor.add_argument(
-        "--seconds", type=float, default=3.0, help="how long to listen (default: 3)"
+        "--seconds",
+        type=_seconds(0.0, MAX_LISTEN_S),
+        default=3.0,
+        help="how long to listen (default: 3)",
     )
     doctor.set_defaults(handler=cmd_doctor, mute=False, speak_to=None)
 

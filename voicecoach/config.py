@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from voicecoach.catalog import Catalog, RoutineItem
-from voicecoach.errors import VoiceCoachError
+from voicecoach.errors import UnknownExerciseError, VoiceCoachError
 from voicecoach.hearing import ENGINES
 from voicecoach.session import MAX_HOLD_S, MIN_HOLD_S
 from voicecoach.tomlfile import read_toml
@@ -123,6 +123,30 @@ def _checked(key: str, value: object, path: Path) -> object:
             raise bad("a table of exercise = multiplier")
         return {str(k): _multiplier(v, bad) for k, v in value.items()}
     raise AssertionError(key)  # pragma: no cover - unknown keys are rejected before
+
+
+def check_config(config: Config, catalog: Catalog) -> None:
+    """A routine or a [holds] exercise that `catalog` does not have raises ConfigError naming
+    the settings file (they can only be checked once the catalog is read)."""
+    if config.path is None:
+        return
+    routines = [r.id for r in catalog.routines]
+    if config.routine != Config.routine and config.routine not in routines:
+        raise ConfigError(
+            f"'routine' must be one of {', '.join(routines)}, not {config.routine!r}",
+            path=config.path,
+        )
+    for key in config.holds:
+        try:
+            catalog.exercise(key)
+        except UnknownExerciseError:
+            try:
+                hint = f"; did you mean '{catalog.find(key).id}'?"
+            except UnknownExerciseError:
+                hint = " (see voicecoach list)"
+            raise ConfigError(
+                f"[holds]: unknown exercise '{key}'{hint}", path=config.path
+            ) from None
 
 
 def _multiplier(value: object, bad: Any) -> float:

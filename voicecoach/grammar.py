@@ -248,6 +248,8 @@ def load_grammar(
             document = tomllib.loads(file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
             raise GrammarError(f"cannot read grammar: {error}", path=file) from None
+        except RecursionError:
+            raise GrammarError("cannot read grammar: nested too deeply", path=file) from None
         try:
             language = document.get("language", language)
             fillers.update(spoken_form(w) for w in document.get("fillers", []))

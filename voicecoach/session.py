@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
+from voicecoach.catalog import MAX_HOLD_S as MAX_HOLD_S
 from voicecoach.catalog import Catalog, Dose, Exercise, RoutineItem, Variation
 from voicecoach.grammar import SlotValue
 from voicecoach.intents import Intent
@@ -33,7 +34,6 @@ REP_PACE_S: Final = 4.0
 HOLD_STEP_S: Final = 5
 """What "hold longer" and "hold shorter" add or take away."""
 MIN_HOLD_S: Final = 3
-MAX_HOLD_S: Final = 120
 PAIN_ANSWER_TIMEOUT_S: Final = 10.0
 """After "it hurts", how long the coach waits for an answer before carrying on gently."""
 MILD_PAIN_MAX: Final = 3

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Final, get_args
 
 from voicecoach.catalog import Catalog, RoutineItem
-from voicecoach.errors import VoiceCoachError
+from voicecoach.errors import CatalogError, UnknownExerciseError, VoiceCoachError
 from voicecoach.session import Phase
 from voicecoach.tomlfile import read_toml
 
@@ -43,11 +43,29 @@ class Timeline:
     events: tuple[TimelineEvent, ...]
 
 
+MAX_TIME_S: Final = 24 * 3600.0
+"""The latest session time a timeline event may have (a day: a session is under an hour)."""
+
+
 def _number(entry: dict[str, Any], key: str, default: float, where: str, path: Path) -> float:
     value = entry.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise TimelineError(f"{where}: '{key}' must be a number of seconds >= 0", path=path)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= MAX_TIME_S  # also false for nan
+    ):
+        raise TimelineError(
+            f"{where}: '{key}' must be a number of seconds from 0 to {MAX_TIME_S:g}, not {value!r}",
+            path=path,
+        )
     return float(value)
+
+
+def _text(entry: dict[str, Any], key: str, where: str, path: Path) -> str:
+    value = entry[key]
+    if not isinstance(value, str) or not value.strip():
+        raise TimelineError(f"{where}: '{key}' must be text, not {value!r}", path=path)
+    return value
 
 
 def load_timeline(path: Path, catalog: Catalog) -> Timeline:
@@ -57,13 +75,23 @@ def load_timeline(path: Path, catalog: Catalog) -> Timeline:
         raise TimelineError(f"unknown field '{sorted(unknown)[0]}'", path=path)
     if ("routine" in document) == ("exercises" in document):
         raise TimelineError('give either routine = "..." or exercises = [...]', path=path)
-    if "routine" in document:
-        items = tuple(catalog.routine(str(document["routine"])).items)
-    else:
-        names = document["exercises"]
-        if not isinstance(names, list) or not names:
-            raise TimelineError("exercises must be a list of names", path=path)
-        items = tuple(RoutineItem(catalog.find(str(name)).id) for name in names)
+    try:
+        if "routine" in document:
+            routine = document["routine"]
+            if not isinstance(routine, str):
+                raise TimelineError(f"routine must be a name, not {routine!r}", path=path)
+            items = tuple(catalog.routine(routine).items)
+        else:
+            names = document["exercises"]
+            if (
+                not isinstance(names, list)
+                or not names
+                or not all(isinstance(n, str) for n in names)
+            ):
+                raise TimelineError("exercises must be a list of names", path=path)
+            items = tuple(RoutineItem(catalog.find(name).id) for name in names)
+    except (CatalogError, UnknownExerciseError) as error:  # named in this file
+        raise TimelineError(error.message, path=path) from None
     events = []
     phases = get_args(Phase)
     for number, entry in enumerate(document.get("event", []), 1):
@@ -83,15 +111,15 @@ def load_timeline(path: Path, catalog: Catalog) -> Timeline:
         nth = entry.get("nth", 1)
         if isinstance(nth, bool) or not isinstance(nth, int) or nth < 1:
             raise TimelineError(f"{where}: 'nth' must be a whole number >= 1", path=path)
-        audio = entry.get("audio")
+        audio = _text(entry, "audio", where, path) if "audio" in entry else None
         events.append(
             TimelineEvent(
                 at=_number(entry, "at", 0.0, where, path) if "at" in entry else None,
                 on=on,
                 nth=nth,
                 delay=_number(entry, "delay", 0.0, where, path),
-                say=str(entry["say"]) if "say" in entry else None,
-                audio=path.parent / str(audio) if audio is not None else None,
+                say=_text(entry, "say", where, path) if "say" in entry else None,
+                audio=path.parent / audio if audio is not None else None,
             )
         )
     return Timeline(items, tuple(events))

@@ -17,10 +17,13 @@ import sys
 import tempfile
 import threading
 import time
+import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Protocol, TypeVar
+from typing import IO, Any, Final, Protocol, TypeVar
+
+import numpy as np
 
 from voicecoach.audio import (
     SAMPLE_RATE,
@@ -56,6 +59,8 @@ microphone after the last sample leaves the program: the audio stack's output bu
 PulseAudio, 50-200 ms), the room's reverberation (0.1-0.3 s in a furnished room) and the
 recogniser's own end-of-speech hangover; 0.3 s covers them without making the user wait."""
 
+WAV_WRITE_BLOCK_S: Final = 1.0
+"""WavSpeaker writes the finished part of the timeline to its file in blocks of at least this."""
 ESPEAK_TIMEOUT_S: Final = 30.0
 """Longest one espeak-ng rendering may take (it takes about 30 ms per sentence)."""
 STARTUP_TIMEOUT_S: Final = 10.0
@@ -275,9 +280,12 @@ def render_espeak(program: str, text: str, rate: int, voice: str | None = None) 
 
 class WavSpeaker(_ClosesOnExit):
     """Renders every utterance with the espeak-ng program onto the session's audio timeline,
-    silent where nothing is said, and writes it as a 16 kHz mono WAV on close()
-    (--speak-to FILE.wav). A file has no clock: its "now" is the latest session time it was
-    given (by say, speaking or stop)."""
+    silent where nothing is said, as a 16 kHz mono WAV (--speak-to FILE.wav). The file is
+    opened when the speaker is made (a path that cannot be written fails before a session)
+    and written as the session goes: only the audio of utterances not yet written is held,
+    so a long session does not grow in memory. A file has no clock: its "now" is the latest
+    session time it was given (by say, speaking or stop), and time only goes forward: audio
+    before it is final (a stop() at an earlier time cuts at the audio already written)."""
 
     def __init__(
         self, path: Path | str, rate: int = DEFAULT_RATE_WPM, voice: str | None = None
@@ -286,16 +294,37 @@ class WavSpeaker(_ClosesOnExit):
         if program is None:
             raise VoiceError("espeak-ng is not installed: apt-get install espeak-ng")
         self.path = Path(path)
-        """Where close() writes the timeline."""
+        """The WAV file the timeline is written to."""
         self.rate = rate
         """espeak-ng speaking rate (-s), words per minute."""
         self.voice = voice
         """espeak-ng voice (-v), e.g. "en-us+f2"; None for espeak-ng's default."""
         self._program = program
         self._schedule = _Schedule()
-        self._audio: list[Samples] = []  # the samples of each utterance in _schedule.spoken
+        self._audio: dict[int, Samples] = {}
+        """The samples of the utterances (by their index in _schedule.spoken) that are not
+        written to the end yet."""
+        self._written = 0
+        """Samples of the timeline written to the file."""
         self._latest_s = -math.inf
         self._closed = False
+        self._handle, self._wav = self._open()
+
+    def _open(self) -> tuple[IO[bytes], wave.Wave_write]:
+        try:
+            if self.path.is_dir():
+                raise IsADirectoryError
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.path.open("wb")
+        except IsADirectoryError:
+            raise VoiceError("is a folder, not a WAV file", path=self.path) from None
+        except OSError as error:
+            raise VoiceError(f"cannot write: {error.strerror or error}", path=self.path) from None
+        wav = wave.open(handle, "wb")  # noqa: SIM115 - open until close()
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        return handle, wav
 
     @property
     def spoken(self) -> tuple[Spoken, ...]:
@@ -315,43 +344,89 @@ class WavSpeaker(_ClosesOnExit):
         if not _speakable(text):
             return 0.0
         samples = self.synthesize(text)
-        placed = self._schedule.place(text, max(at_s, 0.0), samples.size / SAMPLE_RATE)
-        self._audio.append(samples)
+        start_s = max(at_s, 0.0, self._written / SAMPLE_RATE)
+        placed = self._schedule.place(text, start_s, samples.size / SAMPLE_RATE)
+        self._audio[len(self._schedule.spoken) - 1] = samples
+        self._write_final()
         return placed.duration_s
 
     def stop(self, now_s: float | None = None) -> None:
         """Cuts the timeline at `now_s`; without it, at the latest time this speaker was given."""
         if now_s is not None:
             self._latest_s = now_s
-        self._schedule.cut(self._latest_s)
+        self._schedule.cut(max(self._latest_s, self._written / SAMPLE_RATE))
         kept = self._schedule.spoken
-        self._audio = [
-            samples[: round(utterance.duration_s * SAMPLE_RATE)]
-            for utterance, samples in zip(kept, self._audio[: len(kept)], strict=True)
-        ]
+        for index in [i for i in self._audio if i >= len(kept)]:
+            del self._audio[index]  # dropped: it would have started after the cut
+        for index, samples in self._audio.items():
+            self._audio[index] = samples[: round(kept[index].duration_s * SAMPLE_RATE)]
 
     def speaking(self, now_s: float) -> bool:
         self._latest_s = max(self._latest_s, now_s)
+        self._write_final()
         return self._schedule.at(now_s) is not None
 
-    def rendered(self) -> Samples:
-        """The timeline so far, from session time 0 to the end of the last utterance."""
+    def _end(self) -> int:
+        """The end of the timeline (of its last utterance), in samples."""
         spoken = self._schedule.spoken
-        timeline = silence(spoken[-1].end_s) if spoken else silence(0.0)
-        for utterance, samples in zip(spoken, self._audio, strict=True):
-            start = round(utterance.start_s * SAMPLE_RATE)
-            timeline[start : start + samples.size] = samples[: timeline.size - start]
-        return timeline
+        return round(spoken[-1].end_s * SAMPLE_RATE) if spoken else 0
+
+    def _compose(self, start: int, end: int) -> Samples:
+        """Samples `start` to `end` of the timeline, from the utterances not yet written."""
+        block = np.zeros(max(0, end - start), np.int16)
+        for index, samples in self._audio.items():
+            offset = round(self._schedule.spoken[index].start_s * SAMPLE_RATE)
+            first, last = max(offset, start), min(offset + samples.size, end)
+            if first < last:
+                block[first - start : last - start] = samples[first - offset : last - offset]
+        return block
+
+    def _write_until(self, end: int) -> None:
+        """Writes the timeline up to sample `end` and forgets the utterances written."""
+        if end <= self._written:
+            return
+        block = self._compose(self._written, end)
+        try:
+            self._wav.writeframes(block.astype("<i2").tobytes())
+        except OSError as error:
+            raise VoiceError(f"cannot write: {error.strerror or error}", path=self.path) from None
+        self._written = end
+        for index in list(self._audio):
+            offset = round(self._schedule.spoken[index].start_s * SAMPLE_RATE)
+            if offset + self._audio[index].size <= end:
+                del self._audio[index]
+
+    def _write_final(self) -> None:
+        """Writes what can no longer change (before the latest time given), a second or more
+        at a time."""
+        if self._latest_s == -math.inf:
+            return
+        end = min(round(self._latest_s * SAMPLE_RATE), self._end())
+        if end - self._written >= WAV_WRITE_BLOCK_S * SAMPLE_RATE:
+            self._write_until(end)
+
+    def rendered(self) -> Samples:
+        """The timeline so far, from session time 0 to the end of the last utterance (what is
+        written is read back from the file)."""
+        written = np.zeros(0, np.int16)
+        if self._written:
+            self._handle.flush()
+            with wave.open(str(self.path), "rb") as wav:
+                written = np.frombuffer(wav.readframes(self._written), "<i2").astype(np.int16)
+        return np.concatenate([written, self._compose(self._written, self._end())])
 
     def close(self) -> None:
-        """Writes the timeline to `path` (once)."""
+        """Writes the rest of the timeline and closes the file (once)."""
         if self._closed:
             return
         self._closed = True
         try:
-            write_wav(self.path, self.rendered())
-        except AudioError as error:
-            raise VoiceError(error.message, path=self.path) from None
+            self._write_until(self._end())
+            self._wav.close()  # writes the header's final lengths
+        except OSError as error:
+            raise VoiceError(f"cannot write: {error.strerror or error}", path=self.path) from None
+        finally:
+            self._handle.close()
 
 
 @dataclass(frozen=True)
