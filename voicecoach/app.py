@@ -152,8 +152,9 @@ class ScriptedRun:
             elif isinstance(action, StateChanged):
                 if action.phase != self._last_phase:
                     self._last_phase = action.phase
-                    self._entered[action.phase] = self._entered.get(action.phase, 0) + 1
-                    self._phase_times[(action.phase, self._entered[action.phase])] = self.now
+                    entered = self._entered[action.phase] = self._entered.get(action.phase, 0) + 1
+                    if any(e.on == action.phase and e.nth == entered for e in self._pending):
+                        self._phase_times[(action.phase, entered)] = self.now  # awaited
                 self.log.write(
                     self.now,
                     "state",

@@ -61,6 +61,9 @@ recogniser's own end-of-speech hangover; 0.3 s covers them without making the us
 
 WAV_WRITE_BLOCK_S: Final = 1.0
 """WavSpeaker writes the finished part of the timeline to its file in blocks of at least this."""
+GATE_MEMORY_S: Final = 60.0
+"""How far back the gate remembers when the coach talked: speech is asked about within seconds
+of now (a recording of a command lasts at most a few seconds)."""
 ESPEAK_TIMEOUT_S: Final = 30.0
 """Longest one espeak-ng rendering may take (it takes about 30 ms per sentence)."""
 STARTUP_TIMEOUT_S: Final = 10.0
@@ -745,7 +748,8 @@ class HalfDuplexGate:
 
     @property
     def spans(self) -> tuple[Spoken, ...]:
-        """When the coach talks, as recorded (texts are empty)."""
+        """When the coach talks, as recorded (texts are empty); spans that ended more than
+        GATE_MEMORY_S before the latest one started are forgotten."""
         return tuple(self._schedule.spoken)
 
     def speak(self, start_s: float, duration_s: float) -> float:
@@ -753,7 +757,13 @@ class HalfDuplexGate:
         saying, as every speaker queues it); returns when it will have finished."""
         if duration_s <= 0:
             return max(start_s, self._schedule.end_s)
-        return self._schedule.place("", start_s, duration_s).end_s
+        placed = self._schedule.place("", start_s, duration_s)
+        spoken = self._schedule.spoken
+        old = 0
+        while old < len(spoken) and spoken[old].end_s < placed.start_s - GATE_MEMORY_S:
+            old += 1
+        del spoken[:old]  # a long session must not grow (nor slow down is_open)
+        return placed.end_s
 
     def still_speaking(self, now_s: float) -> None:
         """The speaker reports it is still talking at `now_s` (a real speaker can outlast

@@ -9,6 +9,7 @@ from typing import Final
 import numpy as np
 
 from voicecoach.asr import Engine, Utterance
+from voicecoach.asr.endpointer import Endpointer
 from voicecoach.audio import SAMPLE_RATE, Samples, to_int16
 
 # The voice activity detector's decision window and the share of it that must agree (speech or
@@ -57,11 +58,13 @@ class Recognizer:
         self._noise = np.random.default_rng(0)  # seeded: the same input gives the same result
 
     def _new_vad(self) -> None:
-        """A fresh voice activity detector (it ships with PocketSphinx). Its times count from
-        its own start, so the audio time at that start is kept to turn them into stream time."""
-        import pocketsphinx
-
-        self._vad = pocketsphinx.Endpointer(window=ENDPOINT_WINDOW_S, ratio=ENDPOINT_RATIO)
+        """A fresh voice activity detector (PocketSphinx's, freed when replaced: see
+        asr.endpointer). Its times count from its own start, so the audio time at that start
+        is kept to turn them into stream time."""
+        previous: Endpointer | None = getattr(self, "_vad", None)
+        if previous is not None:
+            previous.close()
+        self._vad = Endpointer(window=ENDPOINT_WINDOW_S, ratio=ENDPOINT_RATIO)
         self._vad_origin_s = self.time_s
 
     @property
