@@ -239,7 +239,8 @@ def test_scenario_every_intent_through_a_script(
     heard = [e for e in events if e["event"] == "heard"]
     assert [e["intent"] for e in heard] == [name]
     answered = [e for e in events if e["event"] == "say" and e["t"] == heard[0]["t"]]
-    assert answered, f"no answer to {sentence!r}"
+    # A pain rating is only asked for after "it hurts": a bare number in a hold is not answered.
+    assert answered or name == "rating", f"no answer to {sentence!r}"
 
 
 def test_scenario_whole_routine_to_the_end(

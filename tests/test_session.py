@@ -244,7 +244,11 @@ def test_every_intent_in_every_phase_answers(catalog: Catalog, phase: Phase, nam
         run.until(phase)
     assert run.phase() == phase
     answer = run.say(name, **SLOTS.get(name, {}))
-    assert said(answer), f"{name} in {phase} said nothing"
+    if name == "rating" and phase != "pain_check":
+        # A number heard outside the pain question is other talk (see the next test).
+        assert answer == [], f"a rating in {phase} was answered"
+    else:
+        assert said(answer), f"{name} in {phase} said nothing"
     run.wait_ms(2000)  # and the session goes on without error
 
 
@@ -272,4 +276,4 @@ def test_pain_rating_decides(catalog: Catalog, level: int, then: str) -> None:
 def test_rating_outside_a_pain_check_is_ignored(catalog: Catalog) -> None:
     run = Run(catalog, items("plank"))
     run.until("hold")
-    assert said(run.say("rating", level=9)) == "Okay." and run.phase() == "hold"
+    assert run.say("rating", level=9) == [] and run.phase() == "hold"

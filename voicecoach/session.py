@@ -8,6 +8,7 @@ over by a countdown.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
@@ -40,6 +41,10 @@ MILD_PAIN_MAX: Final = 3
 """A pain rating up to this goes on; up to MODERATE_PAIN_MAX goes on gently; above, skips."""
 MODERATE_PAIN_MAX: Final = 5
 SPEECH_GAP_S: Final = 0.5
+MISHEARD_GAP_S: Final = 20.0
+"""After asking "Sorry, say that again?", near misses are not answered again for this long (a
+TV in the room must not make the coach apologise over and over)."""
+MISHEARD_SAY: Final = "Sorry, say that again?"
 """Silence after the coach speaks, before the next timed phase starts."""
 # Phases that wait for the person and stop the clock.
 WAITING_PHASES: Final = ("paused", "confirm_stop", "pain_check", "done")
@@ -161,6 +166,7 @@ class Session:
         self._paused_left_s = 0.0
         self._paused_by_lost_input = False
         """The session paused itself because the microphone went away."""
+        self._misheard_at = -math.inf
 
     # --- what is going on ------------------------------------------------------------------
 
@@ -224,6 +230,16 @@ class Session:
             return actions
         result: list[Action] = handler(intent.slots, now)
         return actions + result
+
+    def misheard(self, now: float) -> list[Action]:
+        """Speech that was probably a command but not heard well enough to act on: the coach
+        asks to hear it again (at most once every MISHEARD_GAP_S). What it said last, for
+        "repeat", stays as it was."""
+        actions = self.tick(now)
+        if self.phase == "done" or now - self._misheard_at < MISHEARD_GAP_S:
+            return actions
+        self._misheard_at = now
+        return [*actions, Say(MISHEARD_SAY)]
 
     def microphone_lost(self, now: float) -> list[Action]:
         """The microphone has gone (unplugged): the session pauses, says so, and waits for it.
@@ -556,7 +572,7 @@ class Session:
     def _on_rating(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         """A 0-10 answer after "it hurts": 0-3 go on, 4-5 go on gently, 6 or more skip it."""
         if self.phase != "pain_check":
-            return self._say("Okay.")
+            return []  # a number heard in other talk, not an answer: nothing to say
         level = slots.get("level")
         level = level if isinstance(level, int) else 0
         record = Record("pain_rating", {"exercise": self.step.exercise.id, "level": level})
