@@ -1,86 +1,181 @@
-"""Recognition figures on the test clips (tests/audio/en, voices never used for tuning):
-accuracy per intent and per noise condition, rejection of out-of-domain speech, real-time
-factor, decision latency and peak memory, for the embedded engine and, in the same run, the
-naive baseline (PocketSphinx with its full language model, then fuzzy matching).
+"""Recognition figures, every system on the same audio in the same run.
 
-    .venv/bin/python bench/asr.py [--engine pocketsphinx|vosk] [--no-baseline] [--limit N]
-    .venv/bin/python bench/asr.py --script tests/audio/questions.toml   # `voicecoach ask`
+Systems (columns):
+  voicecoach   the embedded default: Silero endpointer, PocketSphinx on the command grammar,
+               the verifier (decoder scores fused with the speech embedding)
+  before       the engine before the verifier: PocketSphinx's energy endpointer and the
+               decoder-only confidence model
+  naive JSGF   PocketSphinx with the commands as a JSGF grammar, energy endpointer, every
+               decode taken as a command (what a first attempt would do)
+  full LM      PocketSphinx with its full English language model, then fuzzy matching
+  vosk         Vosk on the grammar (needs a model, see models/README.md)
 
-A script's `context` picks what is listened for: session commands, or the questions of `ask`.
+Audio (rows):
+  the test clips (tests/audio/cases.toml; synthetic test voices never used in training):
+  commands and other speech, clean, in pink noise at 10 dB and babble at 15 dB; the clean
+  commands again in *continuous* noise (3 s of it before the command and 1.5 s after, as in a
+  room with a fan or a TV on); and, with --human DIR, real people: words that are commands
+  (digits answer the pain question; yes, no, stop...), words that are not, and sentences.
+  With --human, the sentences are also joined into one stream, as from a TV, and played alone
+  and as three-talker babble: every command heard in them is a false command (per hour).
+
+    .venv/bin/python bench/asr.py [--systems voicecoach,before,jsgf] [--human DIR] [--limit N]
+
+The human set is not in the repository (see bench/README.md for where its recordings come
+from); its folder holds manifest.tsv (path, kind word|sentence, text, speaker, source,
+license) and the 16 kHz WAV files. No figure here is used to tune anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import multiprocessing
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from voicecoach.asr import Decoded, Engine, Utterance
-from voicecoach.asr.confidence import ConfidenceModel, load_confidence_model
+from voicecoach.asr import Decoded, Engine
 from voicecoach.asr.pocketsphinx_engine import (
     PocketSphinxEngine,
     clean_words,
+    grammar_dictionary,
     model_paths,
     new_decoder,
+    read_pronunciations,
 )
 from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence
-from voicecoach.audiotests import Case, load_script
+from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence, to_int16
+from voicecoach.audiotests import load_script
 from voicecoach.catalog import load_catalog
-from voicecoach.grammar import load_grammar
-from voicecoach.hearing import AFTER_RECORDING_S, Heard, build_engine, understand
-from voicecoach.intents import CommandIndex, build_index
-from voicecoach.synthetic import PAD_S
+from voicecoach.grammar import Grammar, load_grammar, to_jsgf
+from voicecoach.hearing import AFTER_RECORDING_S, build_engine, understand
+from voicecoach.intents import CommandIndex, build_index, match
+from voicecoach.synthetic import PAD_S, TEST_VOICES, active_rms, babble, pink_noise, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "audio" / "cases.toml"
 FRAME = 320  # 20 ms, as from a microphone
+CONTINUOUS_LEAD_S = 3.0
+CONTINUOUS_TAIL_S = 1.5
+HUMAN_PAD_S = 0.5
+"""Quiet added around each human clip (some are cut tight to the word), as a microphone gives."""
+TV_GAP_S = (0.3, 1.2)
+"""Pauses between sentences of the TV-like stream."""
+BABBLE_TEXTS = [  # spoken by the test voices, for the continuous babble
+    "and in other news tonight the city council voted to extend the library hours",
+    "I was thinking we could have pasta for dinner unless you want something else",
+    "the weather tomorrow will be cloudy with a chance of rain in the afternoon",
+    "she said the meeting moved to thursday so we have a bit more time to prepare",
+    "this season's final episode drew the largest audience the network has seen",
+]
+SYSTEM_NAMES = {
+    "voicecoach": "voicecoach",
+    "before": "before",
+    "jsgf": "naive JSGF",
+    "full-lm": "full LM",
+    "vosk": "vosk",
+}
 
 
-class FullLanguageModelEngine:
-    """The naive baseline: open-vocabulary decoding; the matcher then fuzzy-matches the text."""
+class JsgfEngine:
+    """The naive grammar decoder: the commands as JSGF, whatever it decodes is the command."""
 
-    name = "pocketsphinx-lm"
+    name = "pocketsphinx-jsgf"
 
-    def __init__(self) -> None:
-        self.decoder = new_decoder(lm=model_paths()["lm"])
+    def __init__(self, grammar: Grammar) -> None:
+        words = grammar.words()
+        extra = read_pronunciations(grammar.path / "pronunciations.dict")
+        with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as folder:
+            path = Path(folder) / "commands.gram"
+            path.write_text(to_jsgf(grammar), encoding="utf-8")
+            small = Path(folder) / "grammar.dict"
+            small.write_text(grammar_dictionary(model_paths()["dict"], words, extra), "utf-8")
+            self.decoder = new_decoder(jsgf=str(path), dict=str(small))
+        self._segment: list[bytes] = []
 
     def start(self) -> None:
-        self.decoder.start_utt()
+        self._segment = []
 
     def feed(self, samples: Samples) -> None:
-        self.decoder.process_raw(samples.tobytes(), False, False)
+        self._segment.append(samples.tobytes())
 
     def partial(self) -> str:
-        hyp = self.decoder.hyp()
-        return clean_words(hyp.hypstr) if hyp else ""
+        return ""
 
     def finish(self) -> Decoded:
+        self.decoder.start_utt()
+        self.decoder.process_raw(b"".join(self._segment), False, True)
         self.decoder.end_utt()
         hyp = self.decoder.hyp()
         text = clean_words(hyp.hypstr) if hyp else ""
         return Decoded(text, 1.0, accepted=bool(text))
 
 
-def condition_of(case: Case) -> str:
-    name = case.audio.name
-    return "pink 10 dB" if "+pink" in name else "babble 15 dB" if "+babble" in name else "clean"
+class FullLanguageModelEngine(JsgfEngine):
+    """Open-vocabulary decoding; the matcher then fuzzy-matches the text."""
+
+    name = "pocketsphinx-lm"
+
+    def __init__(self, grammar: Grammar) -> None:
+        self.decoder = new_decoder(lm=model_paths()["lm"])
+        self._segment = []
 
 
-@dataclass
+def make_system(key: str, grammar: Grammar, index: CommandIndex) -> tuple[Engine, str]:
+    """The engine and the endpointer of a system."""
+    if key == "voicecoach":
+        return PocketSphinxEngine(grammar), "silero"
+    if key == "before":
+        return PocketSphinxEngine(grammar, rejection="decoder"), "energy"
+    if key == "jsgf":
+        return JsgfEngine(grammar), "energy"
+    if key == "full-lm":
+        return FullLanguageModelEngine(grammar), "energy"
+    return build_engine("vosk", grammar, index), "silero"
+
+
+@dataclass(frozen=True)
 class Clip:
-    """For the threshold sweep: each utterance's confidence and whether its intent was right."""
+    row: str
+    """The row of the table it counts in."""
+    expect: str | None
+    slots: tuple[tuple[str, object], ...]
+    path: Path
+    setting: str = "as recorded"
+    """"as recorded", "pink" or "babble" (continuous noise around it), "human" (padded)."""
+    seed: int = 0
+    speech_end_s: float | None = None
+    """Where speech ends in the audio (known for the test clips): for the latency."""
 
-    condition: str
-    command: bool
-    utterances: list[tuple[float, bool, bool]]
-    """(confidence, gave an intent, gave the right intent) per utterance."""
+
+_talkers: list[Samples] = []
+
+
+def load_clip(clip: Clip) -> Samples:
+    samples = read_wav(clip.path)
+    if clip.setting == "human":
+        pad = silence(HUMAN_PAD_S)
+        return np.concatenate([pad, samples, pad])
+    if clip.setting == "pink":
+        return in_noise(samples, pink_noise(samples.size + 5 * SAMPLE_RATE, clip.seed), 10.0)
+    if clip.setting == "babble":
+        if not _talkers:
+            voices = TEST_VOICES[-len(BABBLE_TEXTS) :]
+            _talkers.extend(synthesize(t, v) for t, v in zip(BABBLE_TEXTS, voices, strict=True))
+        rng = np.random.default_rng(clip.seed)
+        chosen = [_talkers[i] for i in rng.choice(len(_talkers), 3, replace=False)]
+        offset = int(rng.integers(SAMPLE_RATE))
+        noise = babble(chosen, samples.size + 6 * SAMPLE_RATE)[offset:]
+        return in_noise(samples, noise, 15.0)
+    return samples
 
 
 @dataclass
@@ -91,7 +186,10 @@ class Tally:
     decode_s: float = 0.0
     latency_audio_s: list[float] = field(default_factory=list)
     latency_compute_s: list[float] = field(default_factory=list)
-    clips: list[Clip] = field(default_factory=list)
+    false_commands: Counter[str] = field(default_factory=Counter)
+    stream_s: dict[str, float] = field(default_factory=dict)
+    load_s: float = 0.0
+    peak_mb: float = 0.0
 
     def rate(self, key: str) -> str:
         if not self.total[key]:
@@ -99,101 +197,161 @@ class Tally:
         return f"{self.right[key] / self.total[key]:.1%} ({self.right[key]}/{self.total[key]})"
 
 
-def run(
-    engine: Engine,
-    index: CommandIndex,
-    cases: list[Case],
-    confidence: ConfidenceModel | None = None,
-) -> Tally:
-    """Recognises every clip. With `confidence`, the engine must accept everything; each
-    utterance's probability is kept for the threshold sweep."""
-    tally = Tally()
-    for number, case in enumerate(cases, 1):
-        samples = read_wav(case.audio)
-        recognizer = Recognizer(engine)
-        first = None
-        swept: list[tuple[float, bool, bool]] = []
+def condition_of(name: str) -> str:
+    return "pink 10 dB" if "+pink" in name else "babble 15 dB" if "+babble" in name else "clean"
 
-        def note(
-            utterance: Utterance, case: Case = case, swept: list[tuple[float, bool, bool]] = swept
-        ) -> Heard:
-            heard = understand(utterance, index)
-            if confidence is not None and isinstance(engine, PocketSphinxEngine):
-                intent = heard.intent
-                right = (
-                    intent is not None
-                    and intent.name == case.expect
-                    and dict(intent.slots) == dict(case.slots)
-                )
-                probability = confidence.probability(engine.last_features)
-                swept.append((probability, intent is not None, right))
-            return heard
 
-        started = time.process_time()
-        clip_s = samples.size / SAMPLE_RATE
-        speech_end_s = clip_s - PAD_S
-        # Silence after the clip, as `voicecoach test` and a microphone give (hearing.py).
-        samples = np.concatenate([samples, silence(AFTER_RECORDING_S)])
-        for start in range(0, samples.size, FRAME):
-            before = time.process_time()
-            for utterance in recognizer.accept(samples[start : start + FRAME]):
-                heard = note(utterance)
-                if first is None:
-                    first = heard
-                    tally.latency_audio_s.append(recognizer.time_s - speech_end_s)
-                    tally.latency_compute_s.append(time.process_time() - before)
-        for utterance in recognizer.flush():
-            heard = note(utterance)
-            if first is None:
-                first = heard
-        tally.clips.append(Clip(condition_of(case), case.expect is not None, swept))
-        tally.decode_s += time.process_time() - started
-        tally.audio_s += clip_s
-        intent = first.intent if first else None
-        if case.expect is None:
-            key = f"rejected, {condition_of(case)}"
-            right = intent is None
+def in_noise(samples: Samples, noise: np.ndarray, snr_db: float) -> Samples:
+    """`samples` with CONTINUOUS_LEAD_S before and CONTINUOUS_TAIL_S after, all of it under
+    `noise` at `snr_db` below the speech's active level."""
+    lead = np.zeros(round(CONTINUOUS_LEAD_S * SAMPLE_RATE), np.int16)
+    tail = np.zeros(round(CONTINUOUS_TAIL_S * SAMPLE_RATE), np.int16)
+    audio = np.concatenate([lead, samples, tail])
+    noise = np.resize(noise, audio.size)
+    gain = active_rms(samples) / float(np.sqrt(np.mean(noise**2)) or 1.0) / 10 ** (snr_db / 20)
+    return to_int16(np.clip(audio + gain * noise, -32000, 32000))
+
+
+def test_clips(script: Path, limit: int) -> list[Clip]:
+    cases = load_script(script)
+    if limit:
+        cases = cases[:limit]
+    clips = []
+    for number, case in enumerate(cases):
+        condition = condition_of(case.audio.name)
+        kind = "commands" if case.expect else "other speech rejected"
+        slots = tuple(sorted(case.slots.items()))
+        clip_s = read_wav(case.audio).size / SAMPLE_RATE
+        row = f"{kind}, {condition}"
+        clips.append(Clip(row, case.expect, slots, case.audio, speech_end_s=clip_s - PAD_S))
+        if case.expect and condition == "clean" and number % 2 == 0:
+            for noise, name in (("pink", "pink 10 dB"), ("babble", "babble 15 dB")):
+                row = f"commands, {name}, continuous"
+                clips.append(Clip(row, case.expect, slots, case.audio, noise, number))
+    return clips
+
+
+def read_manifest(folder: Path) -> list[dict[str, str]]:
+    with (folder / "manifest.tsv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def human_clips(folder: Path, index: CommandIndex, every: int) -> list[Clip]:
+    """Human words that are commands, words that are not, and sentences (never commands)."""
+    clips = []
+    for number, row in enumerate(read_manifest(folder)):
+        if number % every:
+            continue
+        intent = match(row["text"], index) if row["kind"] == "word" and row["text"] else None
+        exact = intent is not None and intent.score >= 100
+        if row["kind"] == "word" and exact and intent is not None:
+            name = "human commands"
+            expect, slots = intent.name, tuple(sorted(intent.slots.items()))
+        elif row["kind"] == "word":
+            name, expect, slots = "human words, not commands, rejected", None, ()
         else:
-            right = (
-                intent is not None
-                and intent.name == case.expect
-                and dict(intent.slots) == dict(case.slots)
-            )
-            key = condition_of(case)
-            tally.total[f"intent {case.expect}"] += 1
-            tally.right[f"intent {case.expect}"] += right
-            family = "flite" if "@flite" in case.audio.name else "espeak-ng"
-            tally.total[f"voices {family}, {key}"] += 1
-            tally.right[f"voices {family}, {key}"] += right
-        tally.total[key] += 1
-        tally.right[key] += right
-        print(f"\r  {engine.name}: {number}/{len(cases)}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    return tally
+            name, expect, slots = "human sentences rejected", None, ()
+
+        clips.append(Clip(name, expect, slots, folder / row["path"], "human"))
+    return clips
 
 
-PEAK_RSS_CODE = (
-    "print(next(int(line.split()[1]) for line in open('/proc/self/status') "
-    "if line.startswith('VmHWM')))"
-)
+def tv_streams(folder: Path, minutes: float) -> dict[str, Samples]:
+    """The human sentences joined into a TV-like stream (one talker at a time) of at most
+    `minutes`, and three such streams, offset, as babble."""
+    rng = np.random.default_rng(7)
+    rows = [r for r in read_manifest(folder) if r["kind"] == "sentence"]
+    rng.shuffle(rows)
+    parts: list[Samples] = []
+    total = 0
+    for row in rows:
+        speech = read_wav(folder / row["path"])
+        speech = to_int16(speech * (3000 / (active_rms(speech) or 1.0)))
+        parts += [speech, silence(float(rng.uniform(*TV_GAP_S)))]
+        total += speech.size
+        if total > minutes * 60 * SAMPLE_RATE:
+            break
+    stream = np.concatenate(parts)
+    mixed = sum(np.roll(stream.astype(np.float64), k * stream.size // 3) for k in range(3))
+    return {"TV-like speech": stream, "three-talker babble": to_int16(np.asarray(mixed) / 2)}
+
+
+def recognise(
+    engine: Engine, endpointer: str, samples: Samples, index: CommandIndex
+) -> Iterator[tuple[str | None, tuple[tuple[str, object], ...], float, float]]:
+    """(intent, slots, audio time decided, compute seconds for that frame) per final
+    utterance, as live: 20 ms frames, then a second of quiet."""
+    recognizer = Recognizer(engine, endpointer=endpointer)
+    audio = np.concatenate([samples, silence(AFTER_RECORDING_S)])
+    for start in range(0, audio.size, FRAME):
+        before = time.process_time()
+        for utterance in recognizer.accept(audio[start : start + FRAME]):
+            intent = understand(utterance, index).intent
+            took = time.process_time() - before
+            slots = tuple(sorted(intent.slots.items())) if intent else ()
+            yield (intent.name if intent else None, slots, recognizer.time_s, took)
+    for utterance in recognizer.flush():
+        intent = understand(utterance, index).intent
+        slots = tuple(sorted(intent.slots.items())) if intent else ()
+        yield (intent.name if intent else None, slots, recognizer.time_s, 0.0)
+
+
+def run_system(
+    job: tuple[str, str, list[Clip], dict[str, Samples]],
+) -> tuple[str, Tally]:
+    key, context, clips, streams = job
+    grammar = load_grammar(load_catalog(), context=context)
+    index = build_index(grammar)
+    tally = Tally()
+    started = time.perf_counter()
+    engine, endpointer = make_system(key, grammar, index)
+    tally.load_s = time.perf_counter() - started
+    name = SYSTEM_NAMES[key]
+    for number, clip in enumerate(clips, 1):
+        samples = load_clip(clip)
+        started = time.process_time()
+        decisions = list(recognise(engine, endpointer, samples, index))
+        tally.decode_s += time.process_time() - started
+        tally.audio_s += samples.size / SAMPLE_RATE
+        got = next(((i, s) for i, s, _, _ in decisions if i is not None), None)
+        if clip.expect is None:
+            right = got is None
+        else:
+            right = got == (clip.expect, clip.slots)
+            tally.total[f"intent {clip.expect}"] += 1
+            tally.right[f"intent {clip.expect}"] += right
+        if clip.speech_end_s is not None and decisions:
+            tally.latency_audio_s.append(decisions[0][2] - clip.speech_end_s)
+            tally.latency_compute_s.append(decisions[0][3])
+        tally.total[clip.row] += 1
+        tally.right[clip.row] += right
+        if number % 20 == 0:
+            print(f"  {name}: {number}/{len(clips)}", file=sys.stderr, flush=True)
+    for stream_name, samples in streams.items():
+        started = time.process_time()
+        heard = [d for d in recognise(engine, endpointer, samples, index) if d[0] is not None]
+        tally.decode_s += time.process_time() - started
+        tally.audio_s += samples.size / SAMPLE_RATE
+        tally.false_commands[stream_name] = len(heard)
+        tally.stream_s[stream_name] = samples.size / SAMPLE_RATE
+        print(f"  {name}: {stream_name} done", file=sys.stderr, flush=True)
+    tally.peak_mb = peak_rss_mb()
+    return name, tally
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM; exec resets it, unlike ru_maxrss)."""
+    """This process's peak resident memory (VmHWM)."""
     with open("/proc/self/status", encoding="ascii") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
 
 
 def bare_python_rss_mb() -> float:
-    out = subprocess.run(
-        [sys.executable, "-c", PEAK_RSS_CODE], capture_output=True, text=True, check=True
+    code = (
+        "print(next(int(line.split()[1]) for line in open('/proc/self/status') "
+        "if line.startswith('VmHWM')))"
     )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout) / 1024
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2] if ordered else float("nan")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -201,102 +359,82 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def sweep(tally: Tally, current: float) -> None:
-    """Commands right and out-of-domain rejected, per condition, at several thresholds."""
-    conditions = ["clean", "pink 10 dB", "babble 15 dB"]
-    print("\nconfidence threshold sweep (commands right per condition / out-of-domain rejected):")
-    print(f"  {'threshold':<11}" + "".join(f"{c:<15}" for c in conditions) + "rejected")
-    for threshold in (0.0, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, current, 0.9):
-        cells = []
-        for condition in conditions:
-            clips = [c for c in tally.clips if c.command and c.condition == condition]
-            right = sum(
-                next((r for p, has, r in clip.utterances if p >= threshold and has), False)
-                for clip in clips
-            )
-            cells.append(f"{right / max(1, len(clips)):<15.1%}")
-        ood = [c for c in tally.clips if not c.command]
-        rejected = sum(
-            not any(p >= threshold and has for p, has, _ in clip.utterances) for clip in ood
-        )
-        mark = "  (the model's threshold)" if threshold == current else ""
-        print(f"  {threshold:<11.3f}" + "".join(cells) + f"{rejected / max(1, len(ood)):.1%}{mark}")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--engine", default="pocketsphinx", choices=("pocketsphinx", "vosk"))
-    parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
-    parser.add_argument("--limit", type=int, default=0, help="only the first N clips")
-    parser.add_argument(
-        "--script", type=Path, default=CASES, help="the clips (default: tests/audio/cases.toml)"
-    )
-    parser.add_argument(
-        "--sweep", action="store_true", help="also sweep the confidence threshold (PocketSphinx)"
-    )
-    args = parser.parse_args()
-
-    cases = load_script(args.script)
-    if args.limit:
-        cases = cases[: args.limit]
-    grammar = load_grammar(load_catalog(), context=cases[0].context)
-    index = build_index(grammar)
-    started = time.perf_counter()
-    engine = build_engine(args.engine, grammar, index)
-    load_s = time.perf_counter() - started
-    results = {engine.name: run(engine, index, cases)}
-    peak_mb = peak_rss_mb()
-    if args.sweep and args.engine == "pocketsphinx":
-        model = load_confidence_model()
-        accepting = PocketSphinxEngine(grammar, use_confidence=False)
-        sweep(run(accepting, index, cases, confidence=model), model.threshold)
-    if not args.no_baseline:
-        results["baseline (full LM + fuzzy)"] = run(FullLanguageModelEngine(), index, cases)
-
+def report(results: dict[str, Tally], clips: list[Clip]) -> None:
     names = list(results)
-    print(
-        f"\n{len(cases)} clips ({sum(1 for c in cases if c.expect)} commands, "
-        f"{sum(1 for c in cases if not c.expect)} out-of-domain), voices unseen in tuning\n"
-    )
-    keys = ["clean", "pink 10 dB", "babble 15 dB"]
-    keys += [f"rejected, {k}" for k in keys]
-    print(f"{'':<26}" + "".join(f"{n:<30}" for n in names))
-    for key in keys:
-        print(f"{key:<26}" + "".join(f"{results[n].rate(key):<30}" for n in names))
-    for name in names:
-        t = results[name]
-        rejected = sum(t.right[k] for k in keys[3:]) / max(1, sum(t.total[k] for k in keys[3:]))
-        print(f"{name}: out-of-domain rejected overall {rejected:.1%}")
+    rows = list(dict.fromkeys(clip.row for clip in clips))
+    width = 32
+    print(f"\n{'':<40}" + "".join(f"{n:<{width}}" for n in names))
+    for row in rows:
+        print(f"{row:<40}" + "".join(f"{results[n].rate(row):<{width}}" for n in names))
+    streams = list(results[names[0]].false_commands) if names else []
+    for stream in streams:
+        cells = []
+        for name in names:
+            t = results[name]
+            hours = t.stream_s[stream] / 3600
+            per_hour = t.false_commands[stream] / hours
+            cells.append(f"{per_hour:.1f}/h ({t.false_commands[stream]} in {60 * hours:.0f} min)")
+        print(f"{'false commands, ' + stream:<40}" + "".join(f"{c:<{width}}" for c in cells))
     print()
     for name in names:
         t = results[name]
+        compute_ms = [1000 * s for s in t.latency_compute_s]
         print(
-            f"{name}: real-time factor {t.decode_s / t.audio_s:.3f} "
-            f"({t.decode_s:.1f} s CPU for {t.audio_s:.0f} s of audio); decision latency after the "
-            f"end of speech: median {median(t.latency_audio_s):.2f} s audio time "
-            f"(90th percentile {percentile(t.latency_audio_s, 0.9):.2f} s), "
-            f"{1000 * median(t.latency_compute_s):.0f} ms compute "
-            f"(90th percentile {1000 * percentile(t.latency_compute_s, 0.9):.0f} ms)"
+            f"{name}: real-time factor {t.decode_s / t.audio_s:.3f} ({t.decode_s:.0f} s CPU for "
+            f"{t.audio_s:.0f} s of audio); after the end of speech the command is decided "
+            f"{percentile(t.latency_audio_s, 0.5):.2f} s later in audio time (90th percentile "
+            f"{percentile(t.latency_audio_s, 0.9):.2f} s), {percentile(compute_ms, 0.5):.0f} ms "
+            f"of computing (90th percentile {percentile(compute_ms, 0.9):.0f} ms); "
+            f"load {t.load_s:.2f} s, peak memory {t.peak_mb:.0f} MB"
         )
-    if len(names) == 2:
-        ours, base = results[names[0]], results[names[1]]
-        print("\nratios, engine / baseline:")
-        for key in keys:
-            if ours.total[key] and base.right[key]:
-                print(f"  {key:<24} {ours.right[key] / base.right[key]:.2f}x")
-        print(f"  real-time factor          {ours.decode_s / max(1e-9, base.decode_s):.2f}x")
-    print(
-        f"\nengine load {load_s:.2f} s; peak memory (engine run, before the baseline) "
-        f"{peak_mb:.0f} MB, bare Python {bare_python_rss_mb():.0f} MB"
+    print(f"(bare Python: {bare_python_rss_mb():.0f} MB)")
+    print("\ncommands right per intent (all conditions):")
+    intents = sorted({k for t in results.values() for k in t.total if k.startswith("intent ")})
+    print(f"  {'':<16}" + "".join(f"{n:<{width}}" for n in names))
+    for key in intents:
+        print(f"  {key[7:]:<16}" + "".join(f"{results[n].rate(key):<{width}}" for n in names))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ours = results[names[0]]
-    print("\ncommands right by voice family (flite voices are built from human recordings;")
-    print("espeak-ng's are formant synthesis, further from human speech):")
-    for key in sorted(k for k in ours.total if k.startswith("voices ")):
-        print(f"  {key[7:]:<28} {ours.rate(key)}")
-    print("\naccuracy per intent (all conditions):")
-    for key in sorted(k for k in ours.total if k.startswith("intent ")):
-        print(f"  {key[7:]:<16} {ours.rate(key)}")
+    parser.add_argument(
+        "--systems",
+        default="voicecoach,before,jsgf",
+        help="comma-separated, of: " + ", ".join(SYSTEM_NAMES) + " (default: %(default)s)",
+    )
+    parser.add_argument("--script", type=Path, default=CASES, help="the test clips' script")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N test clips")
+    parser.add_argument("--human", type=Path, help="a folder of human recordings (manifest.tsv)")
+    parser.add_argument("--human-every", type=int, default=1, help="take every Nth human clip")
+    parser.add_argument(
+        "--tv-minutes", type=float, default=15.0, help="length of the TV-like stream"
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="systems run in parallel")
+    args = parser.parse_args()
+
+    keys = [k.strip() for k in args.systems.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in SYSTEM_NAMES]
+    if unknown:
+        parser.error(f"unknown systems: {', '.join(unknown)}")
+    context = load_script(args.script)[0].context
+    clips = test_clips(args.script, args.limit)
+    streams: dict[str, Samples] = {}
+    if args.human is not None:
+        if not (args.human / "manifest.tsv").is_file():
+            parser.error(f"{args.human}: no manifest.tsv")
+        index = build_index(load_grammar(load_catalog(), context=context))
+        clips += human_clips(args.human, index, args.human_every)
+        streams = tv_streams(args.human, args.tv_minutes)
+    jobs = [(key, context, clips, streams) for key in keys]
+    with multiprocessing.Pool(min(args.jobs, len(jobs))) as pool:
+        results = dict(pool.map(run_system, jobs, chunksize=1))
+    print(
+        f"{sum(1 for c in clips if c.expect)} command clips, "
+        f"{sum(1 for c in clips if not c.expect)} of other speech"
+    )
+    report({SYSTEM_NAMES[k]: results[SYSTEM_NAMES[k]] for k in keys}, clips)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def main() -> None:
 
     grammar = load_grammar(load_catalog())
     index = build_index(grammar)
-    engine = PocketSphinxEngine(grammar, use_confidence=False)
+    engine = PocketSphinxEngine(grammar, rejection="none")
     rows: list[dict[str, float]] = []
     labels: list[bool] = []
     is_command: list[bool] = []

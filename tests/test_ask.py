@@ -149,6 +149,7 @@ def test_a_waiting_coach_answers_questions_then_starts_on_start(
     answer is spoken and, while it is, the microphone is not listened to."""
     from voicecoach.audio import silence
     from voicecoach.idle import READY, wait_for_start
+    from voicecoach.synthetic import PAD_S
     from voicecoach.voice import MuteSpeaker
 
     index = build_index(load_grammar(bundled_catalog, context="idle"))
@@ -177,4 +178,6 @@ def test_a_waiting_coach_answers_questions_then_starts_on_start(
     )  # fmt: skip
     assert [s.text for s in speaker.spoken] == [READY, "answer to last_session"]
     assert shown[-1].endswith("-> start")
-    assert 0 < len(frames) <= 10  # it returned as soon as "start" was decided
+    # It returned as soon as "start" was decided: after the words (the clip ends with PAD_S of
+    # quiet), before the second of silence after it was all read.
+    assert 0 < len(frames) <= 10 + round(PAD_S * 10)

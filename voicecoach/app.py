@@ -50,6 +50,9 @@ class _Heard:
     at: float
     text: str
     intent: Intent | None
+    near_miss: bool = False
+    """Rejected, but probably a command said unclearly: the coach asks to hear it again."""
+    reason: str = ""
 
 
 @dataclass
@@ -237,8 +240,7 @@ class ScriptedRun:
         for frame in frames:
             for utterance in self._live.accept(frame):
                 if utterance.final:
-                    heard = understand(utterance, self.index)
-                    self._deliver(_Heard(self.now, utterance.text, heard.intent))
+                    self._deliver(self._heard_at(self.now, utterance))
 
     def _due_events(self) -> list[TimelineEvent]:
         due = []
@@ -281,8 +283,12 @@ class ScriptedRun:
         if not (self.gate.is_open(speech[0]) and self.gate.is_open(speech[1])):
             self.log.write(speech[1], "gated", text=utterance.text)
             return
+        self._heard.append(self._heard_at(started + decided_s, utterance))
+
+    def _heard_at(self, at: float, utterance: Utterance) -> _Heard:
         heard = understand(utterance, self.index)
-        self._heard.append(_Heard(started + decided_s, utterance.text, heard.intent))
+        near_miss = heard.intent is None and utterance.near_miss
+        return _Heard(at, utterance.text, heard.intent, near_miss, utterance.reason)
 
     def _deliver(self, heard: _Heard) -> None:
         intent = heard.intent
@@ -293,8 +299,10 @@ class ScriptedRun:
             intent=intent.name if intent else None,
             slots=dict(intent.slots) if intent else {},
             score=intent.score if intent else 0.0,
+            near_miss=heard.near_miss,
+            reason=heard.reason,
         )
-        meaning = intent.name if intent else "(not a command)"
+        meaning = intent.name if intent else "(near miss)" if heard.near_miss else "(not a command)"
         self._last_heard = f"{heard.text} -> {meaning}"
         self.show(f"[{self.now:7.1f}] heard: {heard.text!r} -> {meaning}")
         if intent is not None:
@@ -302,6 +310,8 @@ class ScriptedRun:
                 self.speaker.stop()  # cut the coach short
                 self.gate.cut(self.now)
             self._execute(self.session.handle(intent, self.now))
+        elif heard.near_miss:
+            self._execute(self.session.misheard(self.now))
 
 
 class LogError(VoiceCoachError):

@@ -55,6 +55,8 @@ class Outcome:
     slots: Mapping[str, SlotValue]
     error: str | None = None
     """Why the recording could not be tested (missing or corrupt file)."""
+    why: str = ""
+    """Why the recogniser accepted or rejected what it heard (which check, what score)."""
 
     @property
     def passed(self) -> bool:
@@ -143,6 +145,7 @@ def run_cases(cases: Iterable[Case], hear: Callable[[Path], FileResult]) -> list
                 heard=first.utterance.text if first is not None else "",
                 intent=intent.name if intent is not None else None,
                 slots=dict(intent.slots) if intent is not None else {},
+                why=first.utterance.reason if first is not None else "no speech found",
             )
         )
     return outcomes
@@ -171,7 +174,7 @@ def format_table(outcomes: list[Outcome], root: Path) -> str:
         except ValueError:
             return str(case.audio)
 
-    rows = [("file", "heard", "intent", "expected", "result")]
+    rows = [("file", "heard", "intent", "expected", "result", "why")]
     for o in outcomes:
         got = o.intent or "-"
         if o.slots:
@@ -179,12 +182,12 @@ def format_table(outcomes: list[Outcome], root: Path) -> str:
         want = o.case.expect or "-"
         if o.case.slots:
             want += " " + " ".join(f"{k}={v}" for k, v in o.case.slots.items())
-        rows.append((name(o.case), o.error or o.heard or "-", got, want, o.status))
-    widths = [min(48, max(len(r[i]) for r in rows)) for i in range(4)]
+        rows.append((name(o.case), o.error or o.heard or "-", got, want, o.status, o.why))
+    widths = [min(48, max(len(r[i]) for r in rows)) for i in range(5)]
     lines = []
     for row in rows:
-        cells = [row[i][: widths[i]].ljust(widths[i]) for i in range(4)]
-        lines.append("  ".join([*cells, row[4]]))
+        cells = [row[i][: widths[i]].ljust(widths[i]) for i in range(5)]
+        lines.append("  ".join([*cells, row[5]]).rstrip())
     return "\n".join(lines)
 
 
@@ -202,6 +205,8 @@ def junit_xml(outcomes: list[Outcome], suite: str) -> str:
         case = ElementTree.SubElement(root, "testcase", classname=suite, name=o.case.audio.name)
         expected = o.case.expect or "no command"
         detail = f"heard {o.heard!r} -> {o.intent or 'no command'}; expected {expected}"
+        if o.why:
+            detail += f" ({o.why})"
         if o.status == "FAIL":
             ElementTree.SubElement(case, "failure", message=detail).text = detail
         elif o.status == "ERROR":

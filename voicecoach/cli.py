@@ -203,6 +203,8 @@ def cmd_recognize(args: argparse.Namespace) -> int:
             "slots": dict(intent.slots) if intent else {},
             "score": intent.score if intent else 0.0,
             "confidence": round(first.utterance.confidence, 3) if first else 0.0,
+            "near_miss": first.utterance.near_miss if first else False,
+            "why": first.utterance.reason if first else "no speech found",
             "engine": engine.name,
             "audio_s": round(result.audio_s, 3),
             "decode_s": round(result.decode_s, 3),
@@ -211,7 +213,8 @@ def cmd_recognize(args: argparse.Namespace) -> int:
             print(json.dumps(record, ensure_ascii=False), flush=True)
         else:
             meaning = intent.name if intent else "(not a command)"
-            print(f"{path}: heard {record['text']!r} -> {meaning}", flush=True)
+            why = f" [{record['why']}]" if record["why"] else ""
+            print(f"{path}: heard {record['text']!r} -> {meaning}{why}", flush=True)
     return status
 
 

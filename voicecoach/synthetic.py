@@ -27,16 +27,17 @@ class Voice:
     """A TTS voice with its speaking rate and pitch: `engine` is "espeak" or "flite"."""
 
     engine: str
+    """"espeak" (espeak-ng), "flite" or "festival" (its text2wave)."""
     name: str
     speed: int = 160
-    """Words per minute (espeak) ; for flite, 100 * duration stretch (100 = normal)."""
+    """Words per minute (espeak); for flite and festival, 100 * duration stretch (100 = normal)."""
     pitch: int = 50
     """espeak pitch 0-99; ignored by flite."""
 
     @property
     def id(self) -> str:
-        if self.engine == "flite":
-            return f"flite-{self.name}-{self.speed}"
+        if self.engine in ("flite", "festival"):
+            return f"{self.engine}-{self.name}-{self.speed}"
         return f"espeak-{self.name.replace('+', '-')}-{self.speed}-{self.pitch}"
 
 
@@ -59,11 +60,22 @@ def synthesize(text: str, voice: Voice) -> Samples:
             stretch = f"{voice.speed / 100:.2f}"
             command = ["flite", "-voice", voice.name, "--setf", f"duration_stretch={stretch}"]
             command += ["-t", text, "-o", str(out)]
+        elif voice.engine == "festival":
+            stretch = f"{voice.speed / 100:.2f}"
+            setup = f"(voice_{voice.name}) (Parameter.set 'Duration_Stretch {stretch})"
+            command = ["text2wave", "-eval", setup, "-o", str(out)]
         else:
             raise VoiceCoachError(f"unknown TTS engine {voice.engine!r}")
         if shutil.which(command[0]) is None:
-            raise VoiceCoachError(f"{command[0]} is not installed: apt-get install {command[0]}")
-        subprocess.run(command, check=True, capture_output=True, timeout=60)
+            package = {"text2wave": "festival"}.get(command[0], command[0])
+            raise VoiceCoachError(f"{command[0]} is not installed: apt-get install {package}")
+        if voice.engine == "festival":
+            spoken = text.encode()
+            subprocess.run(command, input=spoken, check=True, capture_output=True, timeout=60)
+        else:
+            subprocess.run(command, check=True, capture_output=True, timeout=60)
+        if not out.exists():  # text2wave reports an unknown voice but exits 0
+            raise VoiceCoachError(f"{voice.engine} could not speak with voice {voice.name!r}")
         speech = read_wav(out)
     pad = np.zeros(round(PAD_S * SAMPLE_RATE), np.int16)
     return np.concatenate([pad, trim_silence(speech), pad])
@@ -146,3 +158,46 @@ TUNING_VOICES: Final = (
     Voice("flite", "kal16", 100),
     Voice("flite", "kal", 105),
 )
+
+# The verifier's training voices (bench/train_verifier.py): many more, and still none of the test
+# voices' variants (espeak-ng) or speakers (flite slt, awb, rms). Festival's kal and ked are
+# diphone voices cut from recordings of two men.
+TRAINING_ESPEAK_VARIANTS: Final = (
+    "f1", "f3", "f5", "m2", "m4", "m6", "m7", "edward", "linda", "steph", "travis", "john",
+    "david", "max", "robert", "zac", "victor", "shelby", "Alicia", "Andrea", "Caleb", "Lee",
+    "Mike", "Paul", "Quincy", "Rob", "Storm", "anika", "grandma", "grandpa", "norbert", "Gene",
+)  # fmt: skip
+TRAINING_ESPEAK_LANGUAGES: Final = ("en-us", "en-gb", "en-029", "en-gb-x-rp", "en-us-nyc")
+TRAINING_FIXED_VOICES: Final = (
+    Voice("flite", "kal16", 100),
+    Voice("flite", "kal", 105),
+    Voice("festival", "kal_diphone", 100),
+    Voice("festival", "ked_diphone", 100),
+)
+
+
+def training_voice(rng: np.random.Generator) -> Voice:
+    """A random training voice: an espeak-ng variant at a random rate and pitch (three in four
+    draws) or one of the recorded-speaker voices at a random pace."""
+    if rng.random() < 0.25:
+        fixed = TRAINING_FIXED_VOICES[int(rng.integers(len(TRAINING_FIXED_VOICES)))]
+        return Voice(fixed.engine, fixed.name, int(rng.integers(85, 125)))
+    language = TRAINING_ESPEAK_LANGUAGES[int(rng.integers(len(TRAINING_ESPEAK_LANGUAGES)))]
+    variant = TRAINING_ESPEAK_VARIANTS[int(rng.integers(len(TRAINING_ESPEAK_VARIANTS)))]
+    rate, pitch = int(rng.integers(125, 200)), int(rng.integers(20, 80))
+    return Voice("espeak", f"{language}+{variant}", rate, pitch)
+
+
+def reverberate(samples: Samples, rt60_s: float, seed: int) -> Samples:
+    """`samples` in a simulated room: convolved with exponentially decaying noise whose level
+    falls 60 dB in `rt60_s` (a direct path first), at the same active level as before."""
+    rng = np.random.default_rng(seed)
+    length = max(1, round(rt60_s * SAMPLE_RATE))
+    t = np.arange(length) / SAMPLE_RATE
+    response = rng.standard_normal(length) * np.exp(-6.9 * t / rt60_s) * 0.2
+    response[0] = 1.0
+    size = samples.size + length - 1
+    spectrum = np.fft.rfft(samples.astype(np.float64), size) * np.fft.rfft(response, size)
+    wet = np.fft.irfft(spectrum, size)[: samples.size]  # convolution, by FFT: rooms are long
+    level = active_rms(samples) / (active_rms(to_int16(wet)) or 1.0)
+    return to_int16(np.clip(wet * level, -32000, 32000))

@@ -23,6 +23,10 @@ class Decoded:
     """0-1: how likely it is that `text` is what was said."""
     accepted: bool = True
     """False when the engine judged the speech was not a command (text is then its best guess)."""
+    near_miss: bool = False
+    """Not accepted, but close enough that the person probably said a command."""
+    reason: str = ""
+    """Why it was accepted or rejected (which check, what score), for people reading logs."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,10 @@ class Utterance:
     """False for a partial result while speech goes on."""
     accepted: bool = True
     """False when rejected as not a command (too long, or too unlike any command)."""
+    near_miss: bool = False
+    """Rejected, but probably a command not heard well: worth asking to hear it again."""
+    reason: str = ""
+    """Why it was accepted or rejected."""
 
 
 class Engine(Protocol):

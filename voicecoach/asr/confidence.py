@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from voicecoach.errors import VoiceCoachError
 
@@ -36,34 +36,41 @@ class ConfidenceModel:
             z += weight * (values.get(name, mean) - mean) / scale
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "threshold": self.threshold,
+        }
+
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "features": list(self.features),
-                "mean": list(self.mean),
-                "scale": list(self.scale),
-                "weights": list(self.weights),
-                "bias": self.bias,
-                "threshold": self.threshold,
-            },
-            indent=2,
-        )
+        return json.dumps(self.to_dict(), indent=2)
 
-
-def load_confidence_model(path: Path = DEFAULT_MODEL_PATH) -> ConfidenceModel:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return ConfidenceModel(
-            features=tuple(data["features"]),
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> ConfidenceModel:
+        model = ConfidenceModel(
+            features=tuple(str(name) for name in data["features"]),
             mean=tuple(float(x) for x in data["mean"]),
             scale=tuple(float(x) for x in data["scale"]),
             weights=tuple(float(x) for x in data["weights"]),
             bias=float(data["bias"]),
             threshold=float(data["threshold"]),
         )
+        sizes = {len(model.features), len(model.mean), len(model.scale), len(model.weights)}
+        if len(sizes) != 1 or any(scale <= 0 for scale in model.scale):
+            raise ValueError("features, means, scales and weights do not match")
+        return model
+
+
+def load_confidence_model(path: Path = DEFAULT_MODEL_PATH) -> ConfidenceModel:
+    try:
+        return ConfidenceModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise VoiceCoachError("confidence model missing", path=path) from None
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise VoiceCoachError(f"unreadable confidence model: {error}", path=path) from None
 
 

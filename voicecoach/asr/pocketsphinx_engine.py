@@ -2,9 +2,11 @@
 
 Decoding is constrained to the command sentences (their minimal word graph, see
 `grammar.phrase_automaton`), so the engine always finds *some* command in any sound. Rejection
-comes after: the first complete sentence in the n-best list is the candidate, and a small
-logistic model over scores of that decode (`confidence.py`, trained by
-bench/train_confidence.py on voices the tests do not use) says how likely it is right.
+comes after: the first complete sentence in the n-best list is the candidate, and the verifier
+(`verifier.py`, trained by bench/train_verifier.py on voices the tests do not use) fuses the
+scores of that decode with what a speech embedding hears in the same segment to say how likely
+it is right. The older decoder-only confidence model (`confidence.py`) is kept for comparison
+(`rejection="decoder"`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from __future__ import annotations
 import math
 import tempfile
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
+
+import numpy as np
 
 from voicecoach.asr import Decoded
 from voicecoach.asr.confidence import ConfidenceModel, load_confidence_model
+from voicecoach.asr.embedding import SpeechEmbedder
+from voicecoach.asr.verifier import Verifier, load_verifier
 from voicecoach.audio import SAMPLE_RATE, Samples
 from voicecoach.errors import VoiceCoachError
 from voicecoach.grammar import Grammar, phrase_automaton
@@ -34,6 +40,9 @@ NBEST_DEPTH: Final = 10
 # (underflow, not seen on the test or tuning clips) is taken as this, far below that.
 UNDERFLOW_LOG_PER_FRAME: Final = -0.1
 FILLER_WORDS: Final = frozenset({"<s>", "</s>", "<sil>", "[NOISE]", "[BREATH]", "[COUGH]"})
+Rejection = Literal["verifier", "decoder", "none"]
+"""How a decode is judged: the verifier (decoder scores and speech embedding), the decoder's
+scores alone (the older confidence model), or not at all (every decode accepted)."""
 FEATURE_NAMES: Final = (
     "complete", "gap", "speech_score", "worst_word_score", "frames_per_phone", "words",
     "phone_llr", "duration",
@@ -138,17 +147,20 @@ class PocketSphinxEngine:
 
     name = "pocketsphinx"
 
-    def __init__(
-        self,
-        grammar: Grammar,
-        *,
-        confidence: ConfidenceModel | None = None,
-        use_confidence: bool = True,
-    ) -> None:
+    def __init__(self, grammar: Grammar, *, rejection: Rejection = "verifier") -> None:
         self.grammar = grammar
-        if confidence is None and use_confidence:
-            confidence = load_confidence_model()
-        self.confidence = confidence
+        self.rejection = rejection
+        self.confidence: ConfidenceModel | None = None
+        self.verifier: Verifier | None = None
+        self.embedder: SpeechEmbedder | None = None
+        if rejection == "decoder":
+            self.confidence = load_confidence_model()
+        elif rejection == "verifier":
+            # Questions (`voicecoach ask`) are not among the verifier's intents: the decoder's
+            # model judges them.
+            self.confidence = load_confidence_model()
+            self.verifier = load_verifier()
+            self.embedder = SpeechEmbedder()
         paths = model_paths()
         words = grammar.words()
         dictionary = read_dictionary(paths["dict"])
@@ -166,7 +178,8 @@ class PocketSphinxEngine:
             small.write_text(grammar_dictionary(paths["dict"], words, extra), encoding="utf-8")
             self.decoder = new_decoder(lm=None, bestpath=False, dict=str(small))
             self.phone_loop = new_decoder(lm=None, dict=str(small), **PHONE_LOOP_OPTIONS)
-        sentences = sorted({p.text for p in grammar.phrases()})
+        self.intent_of = {p.text: p.intent for p in grammar.phrases()}
+        sentences = sorted(self.intent_of)
         self.sentences = frozenset(sentences)
         automaton = phrase_automaton(sentences)
         transitions = [
@@ -180,6 +193,8 @@ class PocketSphinxEngine:
         self.phone_loop.add_allphone_file(PHONES_SEARCH, None)
         self.phone_loop.activate_search(PHONES_SEARCH)
         self.last_features: dict[str, float] = {}
+        self.last_segment = b""
+        """The audio of the last finished segment (16-bit little-endian), for the verifier."""
 
     def start(self) -> None:
         self._segment: list[bytes] = []
@@ -204,17 +219,37 @@ class PocketSphinxEngine:
         return clean_words(hyp.hypstr) if hyp is not None else ""
 
     def finish(self) -> Decoded:
+        self.last_segment = b"".join(self._segment)
         self._decode_segment()
         phrase, features = self._analyse()
         if phrase is not None:
             features.update(self._phone_loop_features())
         self.last_features = features
         if phrase is None:
-            return Decoded("", 0.0, accepted=False)
+            return Decoded("", 0.0, accepted=False, reason="rejected: no whole command decoded")
+        verifier = self.verifier
+        if (
+            verifier is not None
+            and self.embedder is not None
+            and self.intent_of[phrase] in verifier.classifier.classes
+        ):
+            segment = np.frombuffer(self.last_segment, dtype=np.int16)
+            verdict = verifier.judge(
+                features, self.embedder.pooled(segment), self.intent_of[phrase]
+            )
+            return Decoded(
+                phrase,
+                verdict.probability,
+                accepted=verdict.accepted,
+                near_miss=verdict.near_miss,
+                reason=verdict.reason,
+            )
         if self.confidence is None:
-            return Decoded(phrase, 1.0, accepted=True)
+            return Decoded(phrase, 1.0, accepted=True, reason="accepted: no rejection")
         probability = self.confidence.probability(features)
-        return Decoded(phrase, probability, accepted=probability >= self.confidence.threshold)
+        accepted = probability >= self.confidence.threshold
+        reason = f"{'accepted' if accepted else 'rejected'}: decoder {probability:.2f}"
+        return Decoded(phrase, probability, accepted=accepted, reason=reason)
 
     def _phone_loop_features(self) -> dict[str, float]:
         """The grammar decode's log acoustic score per frame minus the phone loop's on the

@@ -9,12 +9,13 @@ from typing import Final
 import numpy as np
 
 from voicecoach.asr import Engine, Utterance
+from voicecoach.asr.endpoint import SileroEndpointer
 from voicecoach.asr.endpointer import Endpointer
 from voicecoach.audio import SAMPLE_RATE, Samples, to_int16
 
-# The voice activity detector's decision window and the share of it that must agree (speech or
-# not) to switch: 0.3 s / 0.9 is PocketSphinx's default; a command is decided about 0.25 s
-# after the speaker stops.
+ENDPOINTERS: Final = ("silero", "energy")
+# PocketSphinx's energy endpointer (for comparison): its decision window and the share of it
+# that must agree (speech or not) to switch: 0.3 s / 0.9 is PocketSphinx's default.
 ENDPOINT_WINDOW_S: Final = 0.3
 ENDPOINT_RATIO: Final = 0.9
 # Audio kept from before the detected start: recognisers do better with a little silence before
@@ -46,9 +47,14 @@ class Recognizer:
     Each final `Utterance` is one stretch of speech; its text is "" when the engine rejected it
     or the speech was too long to be a command."""
 
-    def __init__(self, engine: Engine, *, partials: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, *, partials: bool = False, endpointer: str = "silero"
+    ) -> None:
+        if endpointer not in ENDPOINTERS:
+            raise ValueError(f"unknown endpointer {endpointer!r}")
         self.engine = engine
         self.partials = partials
+        self.endpointer = endpointer
         self._consumed = 0
         self._new_vad()
         self._frame = self._vad.frame_bytes // 2
@@ -58,13 +64,19 @@ class Recognizer:
         self._noise = np.random.default_rng(0)  # seeded: the same input gives the same result
 
     def _new_vad(self) -> None:
-        """A fresh voice activity detector (PocketSphinx's, freed when replaced: see
+        """A fresh voice activity detector: Silero's (endpoint.py, reset and reused), or
+        PocketSphinx's energy detector ("energy", for comparison; freed when replaced, see
         asr.endpointer). Its times count from its own start, so the audio time at that start
         is kept to turn them into stream time."""
-        previous: Endpointer | None = getattr(self, "_vad", None)
-        if previous is not None:
-            previous.close()
-        self._vad = Endpointer(window=ENDPOINT_WINDOW_S, ratio=ENDPOINT_RATIO)
+        previous = getattr(self, "_vad", None)
+        if isinstance(previous, SileroEndpointer):
+            previous.reset()
+        elif self.endpointer == "silero":
+            self._vad: SileroEndpointer | Endpointer = SileroEndpointer()
+        else:
+            if isinstance(previous, Endpointer):
+                previous.close()
+            self._vad = Endpointer(window=ENDPOINT_WINDOW_S, ratio=ENDPOINT_RATIO)
         self._vad_origin_s = self.time_s
 
     @property
@@ -147,9 +159,18 @@ class Recognizer:
         self._segment = None
         decoded = self.engine.finish()
         if segment.too_long:
-            return Utterance(decoded.text, 0.0, segment.start_s, end_s, accepted=False)
+            reason = f"rejected: over {MAX_COMMAND_S:.0f} s of speech, too long for a command"
+            return Utterance(
+                decoded.text, 0.0, segment.start_s, end_s, accepted=False, reason=reason
+            )
         return Utterance(
-            decoded.text, decoded.confidence, segment.start_s, end_s, accepted=decoded.accepted
+            decoded.text,
+            decoded.confidence,
+            segment.start_s,
+            end_s,
+            accepted=decoded.accepted,
+            near_miss=decoded.near_miss,
+            reason=decoded.reason,
         )
 
 
