@@ -202,28 +202,28 @@ class PocketSphinxEngine:
     def feed(self, samples: Samples) -> None:
         self._segment.append(samples.tobytes())
 
-    def _decode_segment(self) -> None:
+    def _decode_segment(self, audio: bytes) -> None:
         # The whole segment at once (full_utt): the cepstral mean is the segment's own, so a
         # segment gives the same result whatever was heard before it. On the test commands
         # before rejection, streaming from a fixed start mean got 58.8% / 17.1% / 17.1% right
         # (clean / pink / babble), this 54.7% / 65.7% / 30.0% (both before the noise floor).
         self.decoder.reinit_feat()  # the noise estimate must not carry over between segments
         self.decoder.start_utt()
-        self.decoder.process_raw(b"".join(self._segment), False, True)
+        self.decoder.process_raw(audio, False, True)
         self.decoder.end_utt()
 
     def partial(self) -> str:
         """Decodes what has been heard so far (asked for at most every PARTIAL_EVERY_S)."""
-        self._decode_segment()
+        self._decode_segment(b"".join(self._segment))
         hyp = self.decoder.hyp()
         return clean_words(hyp.hypstr) if hyp is not None else ""
 
     def finish(self) -> Decoded:
         self.last_segment = b"".join(self._segment)
-        self._decode_segment()
+        self._decode_segment(self.last_segment)
         phrase, features = self._analyse()
         if phrase is not None:
-            features.update(self._phone_loop_features())
+            features.update(self._phone_loop_features(self.last_segment))
         self.last_features = features
         if phrase is None:
             return Decoded("", 0.0, accepted=False, reason="rejected: no whole command decoded")
@@ -251,11 +251,10 @@ class PocketSphinxEngine:
         reason = f"{'accepted' if accepted else 'rejected'}: decoder {probability:.2f}"
         return Decoded(phrase, probability, accepted=accepted, reason=reason)
 
-    def _phone_loop_features(self) -> dict[str, float]:
+    def _phone_loop_features(self, audio: bytes) -> dict[str, float]:
         """The grammar decode's log acoustic score per frame minus the phone loop's on the
         same segment (both are relative to each frame's best senone), and the segment's
         length in seconds."""
-        audio = b"".join(self._segment)
         self.phone_loop.reinit_feat()  # as for the grammar decode: no noise estimate carried over
         self.phone_loop.start_utt()
         self.phone_loop.process_raw(audio, False, True)
