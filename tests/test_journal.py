@@ -108,7 +108,8 @@ def test_history_survives_sigkill_and_the_session_resumes() -> None:
 
     resumed = run("run", "--text", "--mute", "--resume", stdin="stop\nyes\n")
     assert resumed.returncode == 0, resumed.stderr
-    assert "Welcome back. Carrying on where you stopped: 3 done, 6 to go." in resumed.stdout
+    assert "coach: Welcome back.\n" in resumed.stdout
+    assert "coach: Carrying on where you stopped: 3 done, 6 to go.\n" in resumed.stdout
     fourth = load_catalog().routine("gentle").items[3].exercise_id
     assert f"Next: {load_catalog().exercise(fourth).name}." in resumed.stdout
     sessions = Journal(path).sessions()

@@ -15,6 +15,7 @@ from voicecoach.progression import (
     NothingToResumeError,
     next_step,
     plan_from_history,
+    practised,
     resume_point,
 )
 
@@ -74,6 +75,30 @@ def test_next_step_rules(bundled_catalog: Catalog) -> None:
     assert next_step(bundled_catalog, [hurt]).routine == "gentle"
     flagged = summary(3, "core", "red_flag", done("plank", 10))
     assert "doctor" in next_step(bundled_catalog, [flagged]).why
+
+
+def test_practised_is_what_was_done_in_the_form_it_was_done() -> None:
+    sessions = [
+        summary(2, "core", "completed", done("bridge", 5, "bridge-march")),
+        summary(
+            1, "core", "stopped", done("plank", 10), {"exercise": "bird-dog", "result": "skipped"}
+        ),
+    ]
+    assert practised(sessions) == {("bridge", "bridge-march"), ("plank", None)}
+
+
+def test_a_second_typed_session_introduces_what_was_done_in_short() -> None:
+    first = run("run", "--text", "--mute", "--routine", "core", stdin="next\nstop\nyes\n")
+    assert first.returncode == 0, first.stderr
+    second = run(
+        "run", "--text", "--mute", "--routine", "core", stdin="how do i do this\nstop\nyes\n"
+    )
+    assert second.returncode == 0, second.stderr
+    assert "how do I do this" not in first.stdout
+    assert "how do I do this" in second.stdout
+    intro = first.stdout.split("Get ready")[0]
+    short = second.stdout.split("how_to")[0]
+    assert len(short) < len(intro)
 
 
 def test_next_command_reads_the_journal() -> None:

@@ -209,6 +209,81 @@ def test_red_flag_ends_the_session_with_doctor_advice(catalog: Catalog) -> None:
     assert run.phase() == "done"
 
 
+@pytest.mark.parametrize(
+    "name", ["previous", "start_exercise", "next", "skip", "easier", "resume", "hold_longer"]
+)
+def test_after_a_red_flag_nothing_starts_exercising_again(catalog: Catalog, name: str) -> None:
+    run = Run(catalog, items("plank", "bridge"))
+    run.until("hold")
+    run.say("red_flag")
+    answer = run.say(name, **SLOTS.get(name, {}))
+    assert said(answer) == "The session is over."
+    assert not any(isinstance(a, StateChanged | Record) for a in answer)
+    run.wait_ms(60_000)
+    assert run.phase() == "done"
+
+
+def test_a_red_flag_after_the_end_gives_the_advice_and_ends_nothing_again(
+    catalog: Catalog,
+) -> None:
+    run = Run(catalog, items("plank"))
+    run.say("stop")
+    run.say("yes")
+    answer = run.say("red_flag")
+    assert "see a doctor or urgent care" in said(answer)
+    assert "stop the session" not in said(answer)
+    assert [a.event for a in answer if isinstance(a, Record)] == ["red_flag"]
+
+
+def says(actions: list[Action]) -> list[str]:
+    return [a.text for a in actions if isinstance(a, Say)]
+
+
+def test_an_introduction_is_said_one_short_sentence_at_a_time(catalog: Catalog) -> None:
+    run = Run(catalog, items("bird-dog"))
+    sentences = says(run.actions)
+    assert len(sentences) >= 5
+    assert all(". " not in s.rstrip(".") for s in sentences), sentences
+    assert sentences[0] == f"Next: {catalog.exercise('bird-dog').name}."
+    again = says(run.say("repeat"))
+    assert again == sentences
+
+
+def test_a_returning_person_hears_the_short_form_and_can_ask_for_the_steps(
+    catalog: Catalog,
+) -> None:
+    bird_dog = catalog.exercise("bird-dog")
+    full = Run(catalog, items("bird-dog"))
+    short = Run(catalog, items("bird-dog", "bridge"), known={("bird-dog", None), ("bridge", None)})
+    short_text = said(short.actions)
+    assert bird_dog.steps[0] not in short_text and bird_dog.benefit not in short_text
+    assert short_text.startswith(f"Next: {bird_dog.name}.") and "We'll do" in short_text
+    assert "how do I do this" in short_text
+    assert len(short_text) < len(said(full.actions)) / 2
+    steps = said(short.say("how_to"))
+    assert bird_dog.steps[0] in steps and short.phase() == "intro"
+    short.say("next")
+    assert "how do I do this" not in said(short.actions[-3:])  # the hint is given once
+
+
+def test_the_short_form_keeps_every_caution(catalog: Catalog) -> None:
+    careful = [e for e in catalog.exercises if e.cautions]
+    assert careful
+    for exercise in careful:
+        run = Run(catalog, items(exercise.id), known={(exercise.id, None)})
+        for caution in exercise.cautions:
+            assert caution.text in said(run.actions), exercise.id
+
+
+def test_a_new_form_or_a_first_session_is_introduced_in_full(catalog: Catalog) -> None:
+    bird_dog = catalog.exercise("bird-dog")
+    first = Run(catalog, items("bird-dog"), first_session=True, known={("bird-dog", None)})
+    assert bird_dog.steps[0] in said(first.actions)
+    easier = bird_dog.variations[0]
+    other_form = Run(catalog, items(f"bird-dog/{easier.id}"), known={("bird-dog", None)})
+    assert (easier.steps or bird_dog.steps)[0] in said(other_form.actions)
+
+
 def test_start_exercise_jumps_or_inserts(catalog: Catalog) -> None:
     run = Run(catalog, items("pelvic-tilt", "bridge"))
     run.say("start_exercise", exercise="bridge")

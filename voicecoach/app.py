@@ -88,6 +88,8 @@ class ScriptedRun:
     """The journal's id of an unfinished session this run carries on (`run --resume`)."""
     opening: str = ""
     """Said before the first exercise (the welcome back of a resumed session)."""
+    known: frozenset[tuple[str, str | None]] = frozenset()
+    """Exercises (id, variation) done in earlier sessions: introduced in short."""
 
     def __post_init__(self) -> None:
         self.session = Session(
@@ -96,6 +98,7 @@ class ScriptedRun:
             first_session=self.first_session,
             hold_overrides=self.hold_overrides,
             opening=self.opening,
+            known=self.known,
         )
         self.now = 0.0
         self._engine: Engine | None = None

@@ -298,6 +298,8 @@ class _SessionPlan:
     timeline: Timeline
     holds: dict[str, int]
     resumption: Resumption | None = None
+    known: frozenset[tuple[str, str | None]] = frozenset()
+    """The exercises done in earlier sessions, introduced in short."""
 
 
 def _plan_session(
@@ -305,7 +307,7 @@ def _plan_session(
 ) -> _SessionPlan:
     """What the run does: a --script's timeline, the resumed session, or the routine adjusted
     by the history (progression)."""
-    from voicecoach.progression import plan_from_history, resume_point
+    from voicecoach.progression import plan_from_history, practised, resume_point
     from voicecoach.timeline import Timeline, load_timeline
 
     if args.script is not None:
@@ -326,14 +328,21 @@ def _plan_session(
                 f"'{args.routine}': leave out --routine"
             )
         return _SessionPlan(
-            resumption.routine, Timeline(resumption.items, ()), resumption.holds, resumption
+            resumption.routine,
+            Timeline(resumption.items, ()),
+            resumption.holds,
+            resumption,
+            practised(sessions),
         )
     plan = plan_from_history(catalog, sessions)
     for suggestion in plan.suggestions:
         print(f"voicecoach: {suggestion}")
     routine = args.script.stem if args.script is not None else _routine(args)
     return _SessionPlan(
-        routine, Timeline(tuple(plan.apply(timeline.items)), timeline.events), plan.holds
+        routine,
+        Timeline(tuple(plan.apply(timeline.items)), timeline.events),
+        plan.holds,
+        known=practised(sessions),
     )
 
 
@@ -386,6 +395,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             hold_overrides=holds,
             resume_session=resumption.session_id if resumption else None,
             opening=resumption.opening if resumption else "",
+            known=plan.known,
         )
         if sys.stdout.isatty() and live:
             terminal = _Terminal()

@@ -35,8 +35,8 @@ DEFAULT_GRAMMAR_DIR: Final = Path(__file__).resolve().parent.parent / "grammars"
 # The commands of a coaching session:
 INTENT_NAMES: Final = (
     "next", "previous", "repeat", "pause", "resume", "stop", "skip", "hold_longer",
-    "hold_shorter", "set_hold", "easier", "harder", "whats_next", "time_left", "why", "help",
-    "pain", "red_flag", "start_exercise", "yes", "no", "rating",
+    "hold_shorter", "set_hold", "easier", "harder", "whats_next", "time_left", "why", "how_to",
+    "help", "pain", "red_flag", "start_exercise", "yes", "no", "rating",
 )  # fmt: skip
 # The questions `voicecoach ask` answers outside a session:
 QUESTION_NAMES: Final = ("whats_next", "last_session", "sessions_this_week")

@@ -94,6 +94,17 @@ class NextStep:
     why: str
 
 
+def practised(sessions: Sequence[SessionSummary]) -> frozenset[tuple[str, str | None]]:
+    """The exercises done (not only skipped) in `sessions`, each with the variation it was
+    done in (None: the standard form)."""
+    return frozenset(
+        (str(entry["exercise"]), entry.get("variation"))
+        for session in sessions
+        for entry in session.exercises
+        if entry.get("result") == "done"
+    )
+
+
 def next_step(catalog: Catalog, sessions: Sequence[SessionSummary]) -> NextStep:
     """The routine and exercise to do next, and why."""
     if not sessions:

@@ -9,12 +9,13 @@ over by a countdown.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 from voicecoach.catalog import MAX_HOLD_S as MAX_HOLD_S
-from voicecoach.catalog import Catalog, Dose, Exercise, RoutineItem, Variation
+from voicecoach.catalog import Catalog, Caution, Dose, Exercise, RoutineItem, Variation
 from voicecoach.grammar import SlotValue
 from voicecoach.intents import Intent
 from voicecoach.voice import estimate_speech_s
@@ -41,13 +42,19 @@ MILD_PAIN_MAX: Final = 3
 """A pain rating up to this goes on; up to MODERATE_PAIN_MAX goes on gently; above, skips."""
 MODERATE_PAIN_MAX: Final = 5
 SPEECH_GAP_S: Final = 0.5
+"""Silence after the coach speaks, before the next timed phase starts."""
 MISHEARD_GAP_S: Final = 20.0
 """After asking "Sorry, say that again?", near misses are not answered again for this long (a
 TV in the room must not make the coach apologise over and over)."""
 MISHEARD_SAY: Final = "Sorry, say that again?"
-"""Silence after the coach speaks, before the next timed phase starts."""
 # Phases that wait for the person and stop the clock.
 WAITING_PHASES: Final = ("paused", "confirm_stop", "pain_check", "done")
+ANSWERED_WHEN_DONE: Final = frozenset({"repeat", "why", "how_to", "pain", "red_flag", "rating"})
+"""What the coach still answers once the session is over; anything else gets "The session is
+over." ("previous" or an exercise name does not start exercising again)."""
+HOW_TO_HINT: Final = "Say: how do I do this, to hear the steps."
+"""Said after the first short introduction of a session."""
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 DISCLAIMER: Final = (
     "Before we start: this is general guidance from published articles, not medical advice. "
@@ -109,6 +116,15 @@ class Step:
         return self.variation.name if self.variation else self.exercise.name
 
     @property
+    def variation_id(self) -> str | None:
+        return self.variation.id if self.variation else None
+
+    @property
+    def cautions(self) -> tuple[Caution, ...]:
+        """The exercise's cautions, then its variation's."""
+        return (*self.exercise.cautions, *(self.variation.cautions if self.variation else ()))
+
+    @property
     def steps(self) -> tuple[str, ...]:
         if self.variation is not None and self.variation.steps:
             return self.variation.steps
@@ -136,8 +152,11 @@ class Session:
         speech_s: Callable[[str], float] = estimate_speech_s,
         hold_overrides: Mapping[str, int] | None = None,
         opening: str = "",
+        known: Collection[tuple[str, str | None]] = (),
     ) -> None:
-        """`opening`: said first (e.g. "Welcome back" when an unfinished session resumes)."""
+        """`opening`: said first (e.g. "Welcome back" when an unfinished session resumes).
+        `known`: the exercises (id, variation id or None) the person has done before, which
+        are introduced in short."""
         if not items:
             raise ValueError("a session needs at least one exercise")
         self.catalog = catalog
@@ -152,6 +171,8 @@ class Session:
         ]
         self.first_session = first_session
         self.opening = opening
+        self.known = frozenset(known)
+        self._hinted_how_to = False
         self.speech_s = speech_s
         self.hold_for: dict[str, int] = dict(hold_overrides or {})
         """Hold targets changed by the person, per exercise id: kept for the whole session."""
@@ -200,9 +221,9 @@ class Session:
         actions: list[Action] = []
         if self.first_session:
             flags = " ".join(f.text for f in self.catalog.red_flags if f.urgent)
-            actions += self._say(f"{DISCLAIMER} See a doctor if: {flags}")
+            actions += self._say_sentences([DISCLAIMER, f"See a doctor if: {flags}"])
         if self.opening:
-            actions += self._say(self.opening)
+            actions += self._say_sentences([self.opening])
         return actions + self._intro(now, actions)
 
     def tick(self, now: float) -> list[Action]:
@@ -225,6 +246,8 @@ class Session:
     def handle(self, intent: Intent, now: float) -> list[Action]:
         """What the coach does when the person says `intent`."""
         actions = self.tick(now)
+        if self.phase == "done" and intent.name not in ANSWERED_WHEN_DONE:
+            return actions + self._say("The session is over.")
         handler = getattr(self, f"_on_{intent.name}", None)
         if handler is None:  # pragma: no cover - every intent has a handler (tested)
             return actions
@@ -276,6 +299,13 @@ class Session:
         self.last_said = text
         return [Say(text)]
 
+    def _say_sentences(self, parts: Sequence[str]) -> list[Action]:
+        """`parts` said one short sentence at a time (so that "stop" cuts the coach between
+        any two), remembered together for "repeat"."""
+        said: list[Action] = [Say(s) for part in parts for s in sentences(part)]
+        self.last_said = " ".join(parts)
+        return said
+
     def _enter(
         self, phase: Phase, ends_at: float, cues: list[tuple[float, Action]] | None = None
     ) -> list[Action]:
@@ -287,19 +317,23 @@ class Session:
         return now + spoken + (SPEECH_GAP_S if spoken else 0.0)
 
     def _intro(self, now: float, before: list[Action] | None = None) -> list[Action]:
+        """The exercise introduced: in full (benefit, steps, cautions, dose), or, for one the
+        person has done before in this form, in short (name, cautions, dose): "how do I do
+        this" gives the steps."""
         step = self.step
         self.side = "left" if step.dose.per_side else None
         self.set = 1
         self.rep = 1
-        parts = [f"Next: {step.name}. {step.exercise.benefit}"]
-        parts += list(step.steps)
-        for caution in (
-            *step.exercise.cautions,
-            *(step.variation.cautions if step.variation else ()),
-        ):
-            parts.append(f"Careful: {caution.text}")
+        short = not self.first_session and (step.exercise.id, step.variation_id) in self.known
+        parts = [f"Next: {step.name}."]
+        if not short:
+            parts += [step.exercise.benefit, *step.steps]
+        parts += [f"Careful: {caution.text}" for caution in step.cautions]
         parts.append(self._dose_sentence(step))
-        said = self._say(" ".join(parts))
+        if short and not self._hinted_how_to:
+            self._hinted_how_to = True
+            parts.append(HOW_TO_HINT)
+        said = self._say_sentences(parts)
         ends = self._speech_end(now, [*(before or []), *said])
         return said + self._enter("intro", ends)
 
@@ -407,12 +441,8 @@ class Session:
         return self._enter(previous.phase, now + self._paused_left_s, cues)
 
     def _on_pause(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
-        if self.phase in ("paused", "done"):
-            return self._say(
-                "We're paused. Say resume when you're ready."
-                if self.phase == "paused"
-                else "The session is over."
-            )
+        if self.phase == "paused":
+            return self._say("We're paused. Say resume when you're ready.")
         said = self._say("Paused. Say resume when you're ready.")
         return said + self._wait("paused", now)
 
@@ -424,8 +454,6 @@ class Session:
         return said + self._back_to_timed(self._speech_end(now, said))
 
     def _on_stop(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
-        if self.phase == "done":
-            return self._say("The session is over.")
         said = self._say("End the session? Say yes or no.")
         return said + self._wait("confirm_stop", now)
 
@@ -444,14 +472,10 @@ class Session:
         return self._say("Okay.")
 
     def _on_next(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
-        if self.phase == "done":
-            return self._say("The session is over.")
         self._waiting_from = None
         return [Record("exercise_done", self._record()), *self._next_exercise(now)]
 
     def _on_skip(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
-        if self.phase == "done":
-            return self._say("The session is over.")
         self._waiting_from = None
         return [Record("skipped", self._record()), *self._next_exercise(now)]
 
@@ -461,13 +485,16 @@ class Session:
         return self._intro(now)
 
     def _on_repeat(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
-        return (
-            [Say(self.last_said)] if self.last_said else self._say("I haven't said anything yet.")
-        )
+        if not self.last_said:
+            return self._say("I haven't said anything yet.")
+        return [Say(sentence) for sentence in sentences(self.last_said)]
+
+    def _on_how_to(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        """The steps of the exercise being done, without changing where the session is."""
+        step = self.step
+        return self._say_sentences([f"{step.name}:", *step.steps])
 
     def _change_hold(self, seconds: int, now: float) -> list[Action]:
-        if self.phase == "done":
-            return self._say("The session is over.")
         if not self.step.dose.hold_s:
             return self._say(f"{self.step.name} isn't held: there's no hold to change.")
         old = self.hold_s()
@@ -492,8 +519,6 @@ class Session:
         return self._change_hold(int(seconds) if isinstance(seconds, int) else self.hold_s(), now)
 
     def _switch_variation(self, direction: str, now: float) -> list[Action]:
-        if self.phase == "done":
-            return self._say("The session is over.")
         step = self.step
         choices = [
             v for v in step.exercise.variations if v.direction == direction and v != step.variation
@@ -593,12 +618,17 @@ class Session:
 
     def _on_red_flag(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         flags = " ".join(f.text for f in self.catalog.red_flags if f.urgent)
-        said = self._say(
-            "Let's stop the session here. The articles say to see a doctor or urgent care if: "
-            f"{flags}"
-        )
+        advice = f"The articles say to see a doctor or urgent care if: {flags}"
+        if self.phase != "done":
+            advice = f"Let's stop the session here. {advice}"
+        said = self._say_sentences([advice])
+        if self.phase == "done":  # the session has ended already: the advice, nothing more
+            return [*said, Record("red_flag", {"exercise": None})]
         self._waiting_from = None
-        record = Record(
-            "red_flag", {"exercise": None if self.phase == "done" else self.step.exercise.id}
-        )
+        record = Record("red_flag", {"exercise": self.step.exercise.id})
         return [*said, record, Record("ended", {"completed": 0}), *self._enter("done", now)]
+
+
+def sentences(text: str) -> list[str]:
+    """`text` cut into its sentences (a sentence ends with . ! or ? before a capital)."""
+    return [part for part in _SENTENCE_END.split(text.strip()) if part]

@@ -174,10 +174,15 @@ class Verifier:
             return max(LOG_FLOOR, math.log(p)) if p > 0 else LOG_FLOOR
 
         values = {name: float(decoder_features.get(name, 0.0)) for name in DECODER_FEATURES}
-        decoded = classes.index(decoded_intent) if decoded_intent in classes else -1
-        values["embedding_decoded"] = log(float(probabilities[decoded])) if decoded >= 0 else 0.0
-        values["embedding_none"] = log(float(probabilities[classes.index(NONE_CLASS)]))
-        values["embedding_agrees"] = float(int(np.argmax(probabilities)) == decoded)
+        none = classes.index(NONE_CLASS)
+        values["embedding_none"] = log(float(probabilities[none]))
+        if decoded_intent in classes:
+            decoded = classes.index(decoded_intent)
+            values["embedding_decoded"] = log(float(probabilities[decoded]))
+            values["embedding_agrees"] = float(int(np.argmax(probabilities)) == decoded)
+        else:  # an intent added after the classifier was trained: "some command" stands in
+            values["embedding_decoded"] = log(1.0 - float(probabilities[none]))
+            values["embedding_agrees"] = float(int(np.argmax(probabilities)) != none)
         return values
 
     def judge(
