@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, Protocol
+
+import numpy as np
 
 from voicecoach.asr import Engine, Utterance
 from voicecoach.asr.stream import Recognizer
@@ -20,6 +23,7 @@ from voicecoach.errors import VoiceCoachError
 from voicecoach.hearing import AFTER_RECORDING_S, understand
 from voicecoach.intents import CommandIndex, Intent, match
 from voicecoach.journal import Journal
+from voicecoach.room import SimulatedRoom
 from voicecoach.session import Action, Record, Say, Session, StateChanged
 from voicecoach.timeline import Timeline, TimelineEvent
 from voicecoach.voice import HalfDuplexGate, Speaker
@@ -43,6 +47,49 @@ class JsonLog:
                 raise LogError(
                     f"cannot write the log: {error.strerror or error}", path=self.handle.name
                 ) from None
+
+
+BARGE_IN_INTENTS: Final = frozenset({"stop", "pause", "next"})
+"""Commands that cut the coach mid-sentence."""
+LEARN_ROOM_S: Final = 5.0
+"""Seconds of the coach's voice an echo canceller hears before the person is listened to while
+the coach talks: until its filter has learnt the room, the echo is barely reduced (speexdsp,
+simulated room at 0 dB: 2 dB in the first 2 s, 9 dB by 8 s, 20 dB after), so the half-duplex
+gate stays in charge."""
+
+
+class EchoCanceller(Protocol):
+    """Takes the coach's voice (`reference`, what the speaker played) out of the microphone."""
+
+    def process(self, microphone: Samples, reference: Samples) -> Samples: ...
+
+    def close(self) -> None: ...
+
+    @property
+    def learnt_s(self) -> float:
+        """Seconds of the coach's voice it has learnt the room from."""
+        ...
+
+
+@dataclass
+class EchoMeter:
+    """Echo reduction, measured where the coach talks alone: the energy of its voice at the
+    microphone against what is left of it after echo cancellation."""
+
+    echo_energy: float = 0.0
+    left_energy: float = 0.0
+    seconds: float = 0.0
+
+    def add(self, echo: Samples, left: Samples) -> None:
+        self.echo_energy += float(np.sum(echo.astype(np.float64) ** 2))
+        self.left_energy += float(np.sum(left.astype(np.float64) ** 2))
+        self.seconds += echo.size / SAMPLE_RATE
+
+    @property
+    def reduction_db(self) -> float | None:
+        if self.echo_energy <= 0:
+            return None
+        return 10 * math.log10(self.echo_energy / max(self.left_energy, 1.0))
 
 
 @dataclass
@@ -90,6 +137,12 @@ class ScriptedRun:
     """Said before the first exercise (the welcome back of a resumed session)."""
     known: frozenset[tuple[str, str | None]] = frozenset()
     """Exercises (id, variation) done in earlier sessions: introduced in short."""
+    room: SimulatedRoom | None = None
+    """A simulated microphone (--echo): it hears the coach's voice and the person's
+    recordings, which are then said into it rather than heard alone."""
+    echo_canceller: EchoCanceller | None = None
+    """Barge-in: the microphone is heard while the coach talks, with its voice taken out by
+    this; without one, recognition is off while the coach talks (the half-duplex gate)."""
 
     def __post_init__(self) -> None:
         self.session = Session(
@@ -114,6 +167,7 @@ class ScriptedRun:
         self._journal_session = 0
         self._outcome: str | None = None
         self._input = InputWatch(self.reconnect)
+        self.echo_meter = EchoMeter()
 
     def run(self) -> None:
         if self.journal is not None and self.resume_session is not None:
@@ -133,10 +187,13 @@ class ScriptedRun:
             self.now = round(self.now + STEP_S, 6)
             if self.realtime:
                 time.sleep(max(0.0, started + self.now - time.monotonic()))
+            self.gate.follow(self.now, self.speaker.speaking(self.now))
             if self.listen is not None:
                 frames = self.listen()
                 self._watch_input(bool(frames))
                 self._hear_live(frames)
+            if self.room is not None:
+                self._hear_room(self.room)
             if self.status is not None:
                 self.status(status_line(self.session, self.now, self._last_heard))
             self._execute(self.session.tick(self.now))
@@ -229,14 +286,26 @@ class ScriptedRun:
             self.show(f"[{self.now:7.1f}] the microphone is back")
             self._execute(self.session.microphone_back(self.now))
 
+    def _hear_room(self, room: SimulatedRoom) -> None:
+        """The simulated microphone since the last step, through the echo canceller."""
+        frames = room.listen(round(self.now * SAMPLE_RATE) - room.position)
+        heard = frames.microphone
+        if self.echo_canceller is not None:
+            heard = self.echo_canceller.process(frames.microphone, frames.reference)
+            if not frames.person_speaking:
+                self.echo_meter.add(frames.echo[: heard.size], heard)
+        self._hear_live([heard])
+
     def _hear_live(self, frames: list[Samples]) -> None:
-        """Feeds live audio to the recogniser while the gate is open; while the coach speaks
-        the audio is dropped and any speech in progress forgotten (half-duplex)."""
+        """Feeds live audio to the recogniser. Without an echo canceller that has learnt the
+        room, the audio heard while the coach speaks is dropped and any speech in progress
+        forgotten (half-duplex)."""
         if self._live is None:
             engine = self._shared_engine()
             assert engine is not None, "listening needs an engine_factory"
             self._live = Recognizer(engine)
-        if not self.gate.is_open(self.now):
+        barge_in = self.echo_canceller is not None and self.echo_canceller.learnt_s >= LEARN_ROOM_S
+        if not barge_in and not self.gate.is_open(self.now):
             if self._live.in_speech:
                 self._live.reset()
             return
@@ -270,6 +339,9 @@ class ScriptedRun:
             return
         samples = read_wav(event.audio)
         self.log.write(self.now, "audio", file=str(event.audio), seconds=samples.size / SAMPLE_RATE)
+        if self.room is not None:
+            self.room.say(samples, round(self.now * SAMPLE_RATE))
+            return
         recognizer = Recognizer(engine)
         started = self.now
         for chunk in (samples, silence(AFTER_RECORDING_S)):
@@ -309,7 +381,7 @@ class ScriptedRun:
         self._last_heard = f"{heard.text} -> {meaning}"
         self.show(f"[{self.now:7.1f}] heard: {heard.text!r} -> {meaning}")
         if intent is not None:
-            if intent.name in ("pause", "stop"):
+            if intent.name in BARGE_IN_INTENTS:
                 self.speaker.stop()  # cut the coach short
                 self.gate.cut(self.now)
             self._execute(self.session.handle(intent, self.now))

@@ -9,11 +9,12 @@ import json
 import math
 import shutil
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Final, NoReturn
 
 from voicecoach import __version__
 from voicecoach.asr import Engine
@@ -34,10 +35,13 @@ from voicecoach.journal import SessionSummary
 from voicecoach.timeline import MAX_TIME_S
 
 if TYPE_CHECKING:
+    from voicecoach.asr.echo import SpeexEchoCanceller
     from voicecoach.audio import Microphone, Samples
     from voicecoach.doctor import Check
+    from voicecoach.duplex import DuplexAudio
     from voicecoach.journal import Journal
     from voicecoach.progression import Resumption
+    from voicecoach.room import SimulatedRoom
     from voicecoach.timeline import Timeline
     from voicecoach.voice import Speaker
 
@@ -77,6 +81,22 @@ def _seconds(low: float, high: float, *, zero: bool = False) -> Callable[[str], 
         return value
 
     return parse
+
+
+ECHO_DB_RANGE: Final = (-60.0, 20.0)
+"""--echo levels accepted, in dB from the person's speech level."""
+
+
+def _decibels(text: str) -> float:
+    """An argparse type: a level in dB within ECHO_DB_RANGE."""
+    low, high = ECHO_DB_RANGE
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a level in dB: {text!r}") from None
+    if not (math.isfinite(value) and low <= value <= high):
+        raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g} dB, not {text!r}")
+    return value
 
 
 def _print_json(data: object) -> None:
@@ -365,10 +385,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             resources.callback(journal.close)
         plan = _plan_session(args, catalog, journal)
         holds = scaled_holds(catalog, plan.timeline.items, plan.holds, _settings(args))
-        speaker = _speaker(args)
+        if args.echo is not None and args.script is None:
+            raise VoiceCoachError("--echo simulates the room of a --script run")
+        room, canceller, duplex = None, None, None
+        if args.barge_in and (not live or args.text or args.wait):
+            raise VoiceCoachError("--barge-in is for a session on the microphone, without --wait")
+        if args.echo is not None:
+            speaker, room, canceller = _simulated_room(args, resources)
+        elif args.barge_in:
+            speaker, duplex = _duplex(args, resources)
+            canceller = duplex.canceller
+        else:
+            speaker = _speaker(args)
         resources.callback(speaker.close)
         microphone = None
-        if live and not args.text:
+        if live and not args.text and duplex is None:
             from voicecoach.audio import Microphone
 
             microphone = resources.enter_context(Microphone(_input_device(args)))
@@ -388,7 +419,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             until_s=args.until,
             realtime=args.realtime or live,
             typed=sys.stdin if args.text else None,
-            listen=microphone.read_available if microphone is not None else None,
+            listen=microphone.read_available
+            if microphone is not None
+            else duplex.read_available
+            if duplex is not None
+            else None,
             reconnect=microphone.reopen if microphone is not None else None,
             journal=journal,
             routine_name=plan.routine,
@@ -396,6 +431,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             resume_session=resumption.session_id if resumption else None,
             opening=resumption.opening if resumption else "",
             known=plan.known,
+            room=room,
+            echo_canceller=canceller,
         )
         if sys.stdout.isatty() and live:
             terminal = _Terminal()
@@ -405,9 +442,61 @@ def cmd_run(args: argparse.Namespace) -> int:
         if live:
             mark_first_session_done()  # the notice is said once, in the first live session
         run.run()
+        reduction = run.echo_meter.reduction_db
+        if reduction is not None:
+            print(
+                f"echo reduction: {reduction:.1f} dB over {run.echo_meter.seconds:.0f} s "
+                "of the coach talking alone"
+            )
     if args.speak_to is not None:
         print(f"the coach's speech is in {args.speak_to}")
     return EXIT_OK
+
+
+def _duplex(
+    args: argparse.Namespace, resources: contextlib.ExitStack
+) -> tuple[Speaker, DuplexAudio]:
+    """--barge-in: the microphone and the speaker as one full-duplex stream with echo
+    cancellation, and the coach's voice played through it."""
+    from voicecoach.asr.echo import SpeexEchoCanceller
+    from voicecoach.duplex import DuplexAudio, DuplexSpeaker
+
+    if args.mute or args.speak_to is not None:
+        raise VoiceCoachError("--barge-in plays the coach's voice: not with --mute or --speak-to")
+    canceller = SpeexEchoCanceller()
+    resources.callback(canceller.close)
+    settings = _settings(args)
+    duplex = DuplexAudio(
+        canceller,
+        _input_device(args),
+        _device(args.output_device or settings.output_device),
+    )
+    resources.enter_context(duplex)
+    speaker = DuplexSpeaker(duplex, rate=settings.speech_rate, volume=settings.volume)
+    return speaker, duplex
+
+
+def _simulated_room(
+    args: argparse.Namespace, resources: contextlib.ExitStack
+) -> tuple[Speaker, SimulatedRoom, SpeexEchoCanceller | None]:
+    """--echo: the coach's rendered speech heard back through a simulated room (a WAV
+    speaker, to a temporary file unless --speak-to), and the echo canceller (not with
+    --no-aec)."""
+    from voicecoach.asr.echo import SpeexEchoCanceller
+    from voicecoach.room import PlayedSpeech, SimulatedRoom
+    from voicecoach.voice import DEFAULT_RATE_WPM, WavSpeaker
+
+    path = args.speak_to
+    if path is None:
+        folder = resources.enter_context(tempfile.TemporaryDirectory(prefix="voicecoach-"))
+        path = Path(folder) / "coach.wav"
+    speaker = WavSpeaker(path, _settings(args).speech_rate or DEFAULT_RATE_WPM)
+    played = PlayedSpeech(lambda: speaker.spoken, speaker.synthesize)
+    room = SimulatedRoom(played, args.echo)
+    canceller = None if args.no_aec else SpeexEchoCanceller()
+    if canceller is not None:
+        resources.callback(canceller.close)
+    return speaker, room, canceller
 
 
 def _wait_for_start(
@@ -814,6 +903,26 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--mute", action="store_true", help="speak nothing")
     voice.add_argument(
         "--speak-to", type=Path, metavar="FILE.wav", help="render the coach's speech to a WAV"
+    )
+    run.add_argument(
+        "--barge-in",
+        action="store_true",
+        help="on the microphone: hear commands while the coach talks (one full-duplex audio "
+        "stream with echo cancellation; stop, pause and next cut the coach short)",
+    )
+    run.add_argument(
+        "--echo",
+        type=_decibels,
+        metavar="DB",
+        help="with --script: the simulated microphone also hears the coach's own speech, "
+        "through a room (30 ms delay, 0.3 s reverberation), DB decibels from the person's "
+        "level (0: as loud as the person); the person's recordings are said into the same "
+        "microphone, and echo cancellation lets them be heard while the coach talks",
+    )
+    run.add_argument(
+        "--no-aec",
+        action="store_true",
+        help="with --echo: no echo cancellation (the coach is not heard while it talks)",
     )
     run.add_argument(
         "--until",

@@ -438,7 +438,7 @@ class _Utterance:
     generation: int  # the speaker's stop count when it was queued; stale once stop() is called
 
 
-class _QueuedSpeaker(_ClosesOnExit):
+class QueuedSpeaker(_ClosesOnExit):
     """A speaker whose one worker thread says queued utterances in order, in real time.
     Subclasses start `_thread` (running their worker) and give `stop()`."""
 
@@ -490,7 +490,7 @@ class _QueuedSpeaker(_ClosesOnExit):
         self._thread.join()
 
 
-class Pyttsx3Speaker(_QueuedSpeaker):
+class Pyttsx3Speaker(QueuedSpeaker):
     """Speaks through pyttsx3 (its espeak-ng driver on Linux) from one worker thread that
     creates and owns the engine, fed by a queue, so say() never blocks.
 
@@ -664,7 +664,7 @@ def _check_aplay() -> None:
         )
 
 
-class DeviceSpeaker(_QueuedSpeaker):
+class DeviceSpeaker(QueuedSpeaker):
     """Speaks on a chosen output device (--output-device): each utterance is rendered by the
     espeak-ng program (the engine pyttsx3 drives on Linux) and played with sounddevice from one
     worker thread, a block at a time, so stop() cuts a sentence within one block (64 ms).
@@ -778,6 +778,15 @@ class HalfDuplexGate:
     def cut(self, now_s: float) -> None:
         """The coach was stopped at `now_s`: later speech is forgotten; the tail still runs."""
         self._schedule.cut(now_s)
+
+    def follow(self, now_s: float, speaking: bool) -> None:
+        """What the speaker says it is doing at `now_s`, which overrides the estimates the
+        gate was given: still talking keeps the gate closed; finished cuts the talk short
+        there (the tail still runs)."""
+        if speaking:
+            self.still_speaking(now_s)
+        elif self._schedule.end_s > now_s:
+            self._schedule.cut(now_s)
 
     def is_open(self, now_s: float) -> bool:
         return self.reopens_at(now_s) <= now_s
