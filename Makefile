@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := espeak-ng libportaudio2 alsa-utils libspeexdsp1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-packages demo test lint typecheck unit clean
+.PHONY: setup system-packages demo test lint typecheck unit suite clean
 
 setup: system-packages $(STAMP)
 
@@ -38,14 +38,20 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: setup
 	$(BIN)/mypy
 
+# The fast layer: the core and in-process adapters, under 15 s.
 unit: setup
+	$(BIN)/python -m pytest -q -m unit
+
+# Everything: recognition on every recorded clip, whole sessions, the command line.
+suite: setup
 	$(BIN)/python -m pytest -q -n auto
 
-test: lint typecheck unit
+test: lint typecheck suite
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -42,8 +42,11 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.asr import Decoded, Engine
-from voicecoach.asr.pocketsphinx_engine import (
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.grammar import Grammar, load_grammar, to_jsgf
+from voicecoach.core.intents import CommandIndex, build_index, match
+from voicecoach.hearing.asr import Decoded, Engine
+from voicecoach.hearing.asr.pocketsphinx_engine import (
     PocketSphinxEngine,
     clean_words,
     grammar_dictionary,
@@ -51,14 +54,18 @@ from voicecoach.asr.pocketsphinx_engine import (
     new_decoder,
     read_pronunciations,
 )
-from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence, to_int16
-from voicecoach.audiotests import load_script
-from voicecoach.catalog import load_catalog
-from voicecoach.grammar import Grammar, load_grammar, to_jsgf
-from voicecoach.hearing import AFTER_RECORDING_S, build_engine, understand
-from voicecoach.intents import CommandIndex, build_index, match
-from voicecoach.synthetic import PAD_S, TEST_VOICES, active_rms, babble, pink_noise, synthesize
+from voicecoach.hearing.asr.stream import Recognizer
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, silence, to_int16
+from voicecoach.hearing.audiotests import load_script
+from voicecoach.hearing.recognition import AFTER_RECORDING_S, build_engine, understand
+from voicecoach.hearing.synthetic import (
+    PAD_S,
+    TEST_VOICES,
+    active_rms,
+    babble,
+    pink_noise,
+    synthesize,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "audio" / "cases.toml"

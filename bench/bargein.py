@@ -3,7 +3,7 @@
 The coach's sentences (those a session of the gentle routine says, rendered by espeak-ng) play
 back to back; the person's command recordings (the clean test clips of tests/audio/cases.toml
 that the engine hears right when said alone in quiet) are said 1 s into every other sentence.
-The microphone (voicecoach.room: 30 ms delay, 0.3 s reverberation) hears both, the coach at
+The microphone (voicecoach.hearing.room: 30 ms delay, 0.3 s reverberation) hears both, the coach at
 --echo DB from the person's level. Figures per condition:
 
   heard        commands heard right (the intent, within 2 s of the end of the command)
@@ -26,17 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voicecoach.app import LEARN_ROOM_S, EchoMeter
-from voicecoach.asr.echo import SpeexEchoCanceller
-from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import SAMPLE_RATE, Samples, read_wav
-from voicecoach.audiotests import load_script
-from voicecoach.catalog import load_catalog
-from voicecoach.grammar import load_grammar
-from voicecoach.hearing import build_engine, hear_file, understand
-from voicecoach.intents import build_index
-from voicecoach.room import PlayedSpeech, SimulatedRoom
-from voicecoach.session import Say, Session
-from voicecoach.voice import Spoken, render_espeak
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.grammar import load_grammar
+from voicecoach.core.intents import build_index
+from voicecoach.core.session import Say, Session
+from voicecoach.core.speech import Spoken
+from voicecoach.hearing.asr.echo import SpeexEchoCanceller
+from voicecoach.hearing.asr.stream import Recognizer
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav
+from voicecoach.hearing.audiotests import load_script
+from voicecoach.hearing.recognition import build_engine, hear_file, understand
+from voicecoach.hearing.room import PlayedSpeech, SimulatedRoom
+from voicecoach.speaking.speakers import render_espeak
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = 1600

@@ -49,10 +49,10 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from voicecoach.app import ScriptedRun
-    from voicecoach.asr import Decoded, Engine
-    from voicecoach.audio import Samples
-    from voicecoach.catalog import Catalog
-    from voicecoach.intents import CommandIndex
+    from voicecoach.core.catalog import Catalog
+    from voicecoach.core.intents import CommandIndex
+    from voicecoach.hearing.asr import Decoded, Engine
+    from voicecoach.hearing.audio import Samples
 
 T = TypeVar("T")
 
@@ -117,15 +117,15 @@ def resident():
 stages = [('the interpreter', resident())]
 import voicecoach.cli, voicecoach.app
 stages.append(('+ imports of voicecoach.cli and .app (numpy, rapidfuzz, ...)', resident()))
-from voicecoach.catalog import load_catalog
-from voicecoach.grammar import load_grammar
-from voicecoach.intents import build_index
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.grammar import load_grammar
+from voicecoach.core.intents import build_index
 index = build_index(load_grammar(load_catalog()))
 stages.append(('+ catalog, grammar, command index', resident()))
-from voicecoach.hearing import build_engine
+from voicecoach.hearing.recognition import build_engine
 engine = build_engine('pocketsphinx', index.grammar, index)
 stages.append(('+ the PocketSphinx engine', resident()))
-from voicecoach.asr.pocketsphinx_engine import new_decoder
+from voicecoach.hearing.asr.pocketsphinx_engine import new_decoder
 decoder = new_decoder(lm=None)
 stages.append(('(+ one more bare decoder: acoustic model and cmudict)', resident()))
 print(json.dumps(stages))
@@ -328,7 +328,7 @@ class Room:
 
     def __call__(self) -> list[Samples]:
         from voicecoach.app import STEP_S
-        from voicecoach.audio import FRAME_SAMPLES, SAMPLE_RATE
+        from voicecoach.hearing.audio import FRAME_SAMPLES, SAMPLE_RATE
 
         run = self.run
         assert run is not None, "give the Room its run"
@@ -372,9 +372,9 @@ def listen_to(
 ) -> Listening:
     """A session paused at once, then listening to `audio` to its end (simulated time)."""
     from voicecoach.app import JsonLog, ScriptedRun
-    from voicecoach.audio import SAMPLE_RATE
-    from voicecoach.timeline import Timeline, TimelineEvent
-    from voicecoach.voice import MuteSpeaker
+    from voicecoach.core.timeline import Timeline, TimelineEvent
+    from voicecoach.hearing.audio import SAMPLE_RATE
+    from voicecoach.speaking.speakers import MuteSpeaker
 
     pause = TimelineEvent(at=0.0, on=None, nth=1, delay=0.0, say="pause", audio=None)
     timeline = Timeline(tuple(catalog.routine(ROUTINE).items), (pause,))
@@ -416,7 +416,7 @@ def at_level(signal: npt.NDArray[np.float64], dbfs: float) -> Samples:
     """`signal` scaled to an RMS of `dbfs`, as 16-bit samples."""
     import numpy as np
 
-    from voicecoach.audio import to_int16
+    from voicecoach.hearing.audio import to_int16
 
     rms = float(np.sqrt(np.mean(signal**2))) or 1.0
     return to_int16(signal * (32768 * 10 ** (dbfs / 20) / rms))
@@ -426,8 +426,8 @@ def background_speech(seconds: float) -> tuple[Samples, Samples]:
     """(babble of four talkers, one talker reading on), each `seconds` long."""
     import numpy as np
 
-    from voicecoach.audio import SAMPLE_RATE
-    from voicecoach.synthetic import Voice, babble, synthesize
+    from voicecoach.hearing.audio import SAMPLE_RATE
+    from voicecoach.hearing.synthetic import Voice, babble, synthesize
 
     voices = (
         Voice("espeak", "en-us+m3", 165, 45),
@@ -449,13 +449,13 @@ def background_speech(seconds: float) -> tuple[Samples, Samples]:
 
 
 def measure_listening(seconds: float) -> list[Listening]:
-    from voicecoach.asr.pocketsphinx_engine import PocketSphinxEngine
-    from voicecoach.audio import SAMPLE_RATE
-    from voicecoach.catalog import load_catalog
-    from voicecoach.grammar import load_grammar
-    from voicecoach.hearing import build_engine
-    from voicecoach.intents import build_index
-    from voicecoach.synthetic import pink_noise
+    from voicecoach.core.catalog import load_catalog
+    from voicecoach.core.grammar import load_grammar
+    from voicecoach.core.intents import build_index
+    from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
+    from voicecoach.hearing.audio import SAMPLE_RATE
+    from voicecoach.hearing.recognition import build_engine
+    from voicecoach.hearing.synthetic import pink_noise
 
     babble_audio, talker_audio = background_speech(seconds)
     catalog = load_catalog()

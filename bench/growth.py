@@ -17,12 +17,12 @@ import tracemalloc
 from pathlib import Path
 
 from voicecoach.app import JsonLog, ScriptedRun
-from voicecoach.catalog import RoutineItem, load_catalog
-from voicecoach.grammar import load_grammar
-from voicecoach.hearing import build_engine
-from voicecoach.intents import build_index
-from voicecoach.timeline import Timeline, TimelineEvent
-from voicecoach.voice import MuteSpeaker
+from voicecoach.core.catalog import RoutineItem, load_catalog
+from voicecoach.core.grammar import load_grammar
+from voicecoach.core.intents import build_index
+from voicecoach.core.timeline import Timeline, TimelineEvent
+from voicecoach.hearing.recognition import build_engine
+from voicecoach.speaking.speakers import MuteSpeaker
 
 RECORDING = (
     Path(__file__).resolve().parent.parent / "tests/audio/en/repeat@espeak-en-gb-f2-165-60.wav"

@@ -10,9 +10,9 @@ import argparse
 import time
 from pathlib import Path
 
-from voicecoach.catalog import load_catalog
-from voicecoach.grammar import INTENT_NAMES, load_grammar
-from voicecoach.intents import (
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.grammar import INTENT_NAMES, load_grammar
+from voicecoach.core.intents import (
     MIN_MARGIN,
     MIN_SCORE,
     CommandIndex,
@@ -20,7 +20,7 @@ from voicecoach.intents import (
     match,
     normalize,
 )
-from voicecoach.labelled import Example, Score, read_labelled, score
+from voicecoach.core.labelled import Example, Score, read_labelled, score
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = {"dev": DATA / "intents_dev.tsv", "held-out": DATA / "intents_heldout.tsv"}

@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 
 from voicecoach.app import JsonLog, ScriptedRun
-from voicecoach.catalog import load_catalog
-from voicecoach.grammar import load_grammar
-from voicecoach.hearing import build_engine
-from voicecoach.intents import build_index
-from voicecoach.synthetic import PAD_S
-from voicecoach.timeline import load_timeline
-from voicecoach.voice import MuteSpeaker
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.grammar import load_grammar
+from voicecoach.core.intents import build_index
+from voicecoach.core.timeline import load_timeline
+from voicecoach.hearing.recognition import build_engine
+from voicecoach.hearing.synthetic import PAD_S
+from voicecoach.speaking.speakers import MuteSpeaker
 
 AUDIO = Path(__file__).resolve().parent.parent / "tests" / "audio" / "en"
 # Commands spoken during rests and pauses, by recordings the engine recognises.

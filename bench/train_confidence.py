@@ -1,4 +1,4 @@
-"""Trains the PocketSphinx confidence model (voicecoach/asr/pocketsphinx_confidence.json).
+"""Trains the PocketSphinx confidence model (voicecoach/hearing/asr/pocketsphinx_confidence.json).
 
 Tuning speech: every grammar test sentence and every out-of-domain sentence of the *dev* set,
 spoken by the TUNING voices (none of them is a test voice) clean, with pink noise at 10 dB and
@@ -20,15 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.asr.confidence import DEFAULT_MODEL_PATH, fit_logistic
-from voicecoach.asr.pocketsphinx_engine import FEATURE_NAMES, PocketSphinxEngine
-from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import read_wav, write_wav
-from voicecoach.catalog import load_catalog
-from voicecoach.grammar import load_grammar
-from voicecoach.intents import build_index, match
-from voicecoach.labelled import Example, read_labelled
-from voicecoach.synthetic import TUNING_VOICES, babble, mix_at_snr, pink_noise, synthesize
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.grammar import load_grammar
+from voicecoach.core.intents import build_index, match
+from voicecoach.core.labelled import Example, read_labelled
+from voicecoach.hearing.asr.confidence import DEFAULT_MODEL_PATH, fit_logistic
+from voicecoach.hearing.asr.pocketsphinx_engine import FEATURE_NAMES, PocketSphinxEngine
+from voicecoach.hearing.asr.stream import Recognizer
+from voicecoach.hearing.audio import read_wav, write_wav
+from voicecoach.hearing.synthetic import TUNING_VOICES, babble, mix_at_snr, pink_noise, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "out" / "tuning"

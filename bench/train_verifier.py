@@ -1,14 +1,14 @@
-"""Trains the verifier (voicecoach/asr/verifier.json): a second opinion on every command the
+"""Trains the verifier (voicecoach/hearing/asr/verifier.json): a second opinion on every command the
 PocketSphinx grammar decoder hears, from Google's speech embedding (asr/embedding.py).
 
 Tuning speech, all synthetic and none of it from a test set: every grammar test sentence, the
 *dev* set's commands and out-of-domain sentences, bare numbers, and the everyday words and
 TV-like sentences of bench/data/verifier_negatives.txt, each spoken several times by random
-training voices (voicecoach.synthetic.training_voice: no test voice among them) at random pace
-and pitch, clean, in pink noise (5-20 dB), in babble of other training voices (8-20 dB) and in
-simulated rooms (reverberation). Every clip goes through the same endpointer and decoder as live
-audio; each segment gives the decoder's scores, its pooled embedding and whether the decode
-means what was said.
+training voices (voicecoach.hearing.synthetic.training_voice: no test voice among them) at
+random pace and pitch, clean, in pink noise (5-20 dB), in babble of other training voices
+(8-20 dB) and in simulated rooms (reverberation). Every clip goes through the same endpointer
+and decoder as live audio; each segment gives the decoder's scores, its pooled embedding and
+whether the decode means what was said.
 
 Two models are fitted: an intent classifier on the pooled embedding (multinomial logistic), and
 a logistic fusion of the decoder's scores with that classifier's opinion of the decoded intent,
@@ -38,9 +38,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from voicecoach.asr.confidence import fit_logistic
-from voicecoach.asr.stream import ENDPOINTERS
-from voicecoach.asr.verifier import (
+from voicecoach.core.grammar import INTENT_NAMES, SlotValue
+from voicecoach.core.labelled import read_labelled
+from voicecoach.core.numbers import number_to_words
+from voicecoach.hearing.asr.confidence import fit_logistic
+from voicecoach.hearing.asr.stream import ENDPOINTERS
+from voicecoach.hearing.asr.verifier import (
     DEFAULT_VERIFIER_PATH,
     FUSION_FEATURES,
     NONE_CLASS,
@@ -48,11 +51,8 @@ from voicecoach.asr.verifier import (
     Verifier,
     fit_classifier,
 )
-from voicecoach.audio import SAMPLE_RATE
-from voicecoach.grammar import INTENT_NAMES, SlotValue
-from voicecoach.labelled import read_labelled
-from voicecoach.numbers import number_to_words
-from voicecoach.synthetic import (
+from voicecoach.hearing.audio import SAMPLE_RATE
+from voicecoach.hearing.synthetic import (
     babble,
     mix_at_snr,
     pink_noise,
@@ -132,11 +132,11 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker() -> None:
-    from voicecoach.asr.embedding import SpeechEmbedder
-    from voicecoach.asr.pocketsphinx_engine import PocketSphinxEngine
-    from voicecoach.catalog import load_catalog
-    from voicecoach.grammar import load_grammar
-    from voicecoach.intents import build_index
+    from voicecoach.core.catalog import load_catalog
+    from voicecoach.core.grammar import load_grammar
+    from voicecoach.core.intents import build_index
+    from voicecoach.hearing.asr.embedding import SpeechEmbedder
+    from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 
     grammar = load_grammar(load_catalog())
     _worker["index"] = build_index(grammar)
@@ -148,8 +148,8 @@ def _start_worker() -> None:
 
 def _segments(job: tuple[int, Item, int]) -> list[dict[str, Any]]:
     """Decodes one rendition: a row per speech segment the endpointer found."""
-    from voicecoach.asr.stream import recognize_samples
-    from voicecoach.intents import match
+    from voicecoach.core.intents import match
+    from voicecoach.hearing.asr.stream import recognize_samples
 
     number, item, seed = job
     engine, embedder = _worker["engine"], _worker["embedder"]

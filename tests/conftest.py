@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Final
 
 import pytest
 
-from voicecoach.catalog import Catalog, load_catalog
-from voicecoach.grammar import Grammar, load_grammar
-from voicecoach.intents import CommandIndex, build_index
+from voicecoach.core.catalog import Catalog, load_catalog
+from voicecoach.core.grammar import Grammar, load_grammar
+from voicecoach.core.intents import CommandIndex, build_index
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +49,19 @@ def no_leaked_threads() -> Iterator[None]:
         thread.join(timeout=2.0)
     still = [t.name for t in leaked if t.is_alive()]
     assert not still, f"test left threads running: {still}"
+
+
+UNIT_MODULES: Final = frozenset({
+    "test_session", "test_intents", "test_grammar_syntax", "test_numbers",
+    "test_catalog_content", "test_catalog_errors", "test_answers", "test_display",
+    "test_automaton", "test_architecture", "test_audio", "test_progression", "test_verifier",
+})  # fmt: skip
+"""The fast layer (`make unit`, under 15 s): the core, and adapters tested in this process.
+The rest (recognition on every recorded clip, whole scripted sessions, the command line in
+subprocesses) runs in `make test`."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in UNIT_MODULES:
+            item.add_marker(pytest.mark.unit)

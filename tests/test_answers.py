@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from voicecoach.answers import (
+from voicecoach.core.answers import (
     answer,
     join_words,
     last_session,
@@ -15,8 +15,8 @@ from voicecoach.answers import (
     spoken_day,
     week_start,
 )
-from voicecoach.catalog import Catalog
-from voicecoach.journal import SessionSummary
+from voicecoach.core.catalog import Catalog
+from voicecoach.core.history import SessionSummary
 
 UTC = timezone.utc
 # Friday 20 November 2026, 18:00 UTC.

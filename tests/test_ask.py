@@ -10,14 +10,14 @@ import pytest
 
 from tests.test_cli import assert_one_line_error, run
 from tests.test_recognition import assert_as_known
-from voicecoach.asr import Engine
-from voicecoach.audio import read_wav
-from voicecoach.audiotests import Case, load_script, run_cases
-from voicecoach.catalog import Catalog
-from voicecoach.grammar import QUESTION_NAMES, load_grammar
-from voicecoach.hearing import build_engine, hear_file
-from voicecoach.intents import CommandIndex, build_index
-from voicecoach.journal import Journal
+from voicecoach.core.catalog import Catalog
+from voicecoach.core.grammar import QUESTION_NAMES, load_grammar
+from voicecoach.core.intents import CommandIndex, build_index
+from voicecoach.hearing.asr import Engine
+from voicecoach.hearing.audio import read_wav
+from voicecoach.hearing.audiotests import Case, load_script, run_cases
+from voicecoach.hearing.recognition import build_engine, hear_file
+from voicecoach.memory.journal import Journal
 
 AUDIO = Path(__file__).parent / "audio"
 
@@ -147,10 +147,10 @@ def test_a_waiting_coach_answers_questions_then_starts_on_start(
 ) -> None:
     """`run --wait` with a fake microphone: a question, then "start", from recordings; the
     answer is spoken and, while it is, the microphone is not listened to."""
-    from voicecoach.audio import silence
+    from voicecoach.hearing.audio import silence
+    from voicecoach.hearing.synthetic import PAD_S
     from voicecoach.idle import READY, wait_for_start
-    from voicecoach.synthetic import PAD_S
-    from voicecoach.voice import MuteSpeaker
+    from voicecoach.speaking.speakers import MuteSpeaker
 
     index = build_index(load_grammar(bundled_catalog, context="idle"))
     idle_engine = build_engine("pocketsphinx", index.grammar, index)

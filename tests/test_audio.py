@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio import SAMPLE_RATE, AudioError, frames, read_wav, resample, write_wav
+from voicecoach.hearing.audio import SAMPLE_RATE, AudioError, frames, read_wav, resample, write_wav
 
 
 def tone(frequency: float, rate: int, seconds: float = 0.5) -> np.ndarray:

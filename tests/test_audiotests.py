@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import assert_one_line_error, run
-from voicecoach.audiotests import ScriptError, load_script
+from voicecoach.hearing.audiotests import ScriptError, load_script
 
 AUDIO = Path(__file__).parent / "audio"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from voicecoach.grammar import Automaton, phrase_automaton
+from voicecoach.core.grammar import Automaton, phrase_automaton
 
 
 def sentences_of(automaton: Automaton) -> set[str]:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import assert_one_line_error, run
-from voicecoach.catalog import DEFAULT_CATALOG_PATH
 from voicecoach.cli import main
 from voicecoach.config import config_path
+from voicecoach.core.catalog import DEFAULT_CATALOG_PATH
 
 BUNDLED = DEFAULT_CATALOG_PATH.read_text(encoding="utf-8")
 DEEP_ARRAY = "a = " + "[" * 5000 + "]" * 5000 + "\n"

@@ -13,16 +13,18 @@ import numpy as np
 import pytest
 
 from tests.test_cli import assert_one_line_error, run
-from tests.test_run import read_log
 from voicecoach.app import LEARN_ROOM_S, JsonLog, ScriptedRun
-from voicecoach.asr import Engine
-from voicecoach.asr.echo import FRAME, SpeexEchoCanceller
-from voicecoach.audio import SAMPLE_RATE, Samples, read_wav
-from voicecoach.audiotests import load_script
-from voicecoach.catalog import Catalog, RoutineItem
-from voicecoach.hearing import build_engine
-from voicecoach.intents import CommandIndex
-from voicecoach.room import (
+from voicecoach.core.catalog import Catalog, RoutineItem
+from voicecoach.core.gate import GATE_TAIL_S, HalfDuplexGate
+from voicecoach.core.intents import CommandIndex
+from voicecoach.core.speech import DEFAULT_RATE_WPM, Spoken
+from voicecoach.core.timeline import Timeline, TimelineEvent
+from voicecoach.hearing.asr import Engine
+from voicecoach.hearing.asr.echo import FRAME, SpeexEchoCanceller
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav
+from voicecoach.hearing.audiotests import load_script
+from voicecoach.hearing.recognition import build_engine
+from voicecoach.hearing.room import (
     PERSON_LEVEL_DBFS,
     ROOM_DELAY_S,
     PlayedSpeech,
@@ -30,15 +32,8 @@ from voicecoach.room import (
     active_rms,
     room_response,
 )
-from voicecoach.timeline import Timeline, TimelineEvent
-from voicecoach.voice import (
-    DEFAULT_RATE_WPM,
-    GATE_TAIL_S,
-    HalfDuplexGate,
-    Spoken,
-    WavSpeaker,
-    render_espeak,
-)
+from voicecoach.speaking.speakers import WavSpeaker, render_espeak
+from voicecoach.testing import read_log
 
 AUDIO = Path(__file__).resolve().parent / "audio" / "en"
 COACH = (
@@ -120,7 +115,7 @@ def test_the_room_delays_and_sets_the_coach_level() -> None:
 
 @pytest.fixture(scope="module")
 def engine(bundled_grammar: object, bundled_index: CommandIndex) -> Engine:
-    from voicecoach.grammar import Grammar
+    from voicecoach.core.grammar import Grammar
 
     assert isinstance(bundled_grammar, Grammar)
     return build_engine("pocketsphinx", bundled_grammar, bundled_index)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.catalog import DIRECTIONS, Catalog, normalize_name
+from voicecoach.core.catalog import DIRECTIONS, Catalog, normalize_name
 
 
 @pytest.fixture(scope="module")

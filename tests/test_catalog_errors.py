@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.catalog import load_catalog
-from voicecoach.errors import CatalogError, VoiceCoachError
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.errors import CatalogError, VoiceCoachError
 
 MINIMAL = """\
 schema = 1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from voicecoach.catalog import Catalog, RoutineItem
-from voicecoach.display import countdown_bar, status_line
-from voicecoach.session import Session
+from voicecoach.core.catalog import Catalog, RoutineItem
+from voicecoach.core.display import countdown_bar, status_line
+from voicecoach.core.session import Session
 
 
 def test_countdown_bar() -> None:

@@ -13,12 +13,12 @@ import pytest
 
 from tests.test_bargein import energy_db
 from tests.test_cli import assert_one_line_error, run
-from voicecoach import duplex as duplex_module
-from voicecoach.asr.echo import SpeexEchoCanceller
-from voicecoach.audio import AudioError, Samples
-from voicecoach.duplex import DuplexAudio, DuplexSpeaker
-from voicecoach.room import room_response
-from voicecoach.voice import render_espeak
+from voicecoach.hearing.asr.echo import SpeexEchoCanceller
+from voicecoach.hearing.audio import AudioError, Samples
+from voicecoach.hearing.room import room_response
+from voicecoach.speaking import duplex as duplex_module
+from voicecoach.speaking.duplex import DuplexAudio, DuplexSpeaker
+from voicecoach.speaking.speakers import render_espeak
 
 BLOCK = 320
 SENTENCE = (

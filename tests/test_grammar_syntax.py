@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_catalog_errors import MINIMAL
-from voicecoach.catalog import load_catalog
-from voicecoach.grammar import (
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.grammar import (
     INTENT_NAMES,
     Chain,
     Choice,

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.catalog import Catalog
-from voicecoach.grammar import INTENT_NAMES, Grammar, expand_template
-from voicecoach.intents import CommandIndex, conflicts, match, normalize
-from voicecoach.labelled import read_labelled, score
-from voicecoach.numbers import number_to_words
+from voicecoach.core.catalog import Catalog
+from voicecoach.core.grammar import INTENT_NAMES, Grammar, expand_template
+from voicecoach.core.intents import CommandIndex, conflicts, match, normalize
+from voicecoach.core.labelled import read_labelled, score
+from voicecoach.core.numbers import number_to_words
 
 DATA = Path(__file__).parent / "data"
 

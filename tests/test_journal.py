@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from tests.test_cli import assert_one_line_error, run
-from voicecoach.catalog import load_catalog
 from voicecoach.cli import main
-from voicecoach.home import data_dir
-from voicecoach.journal import JOURNAL_FILE, Journal, JournalError
+from voicecoach.core.catalog import load_catalog
+from voicecoach.memory.home import data_dir
+from voicecoach.memory.journal import JOURNAL_FILE, Journal, JournalError
 
 
 def test_sessions_newest_first_with_their_exercises(tmp_path: Path) -> None:
@@ -236,7 +236,7 @@ def test_a_store_locked_by_another_program_is_left_alone(
     try:
         with pytest.raises(JournalError, match="in use by another program"):
             Journal(path, warn=pytest.fail, timeout_s=0.0)
-        monkeypatch.setattr("voicecoach.journal.BUSY_TIMEOUT_S", 0.0)
+        monkeypatch.setattr("voicecoach.memory.journal.BUSY_TIMEOUT_S", 0.0)
         code, _, err = voicecoach(capsys, "history")
         assert_one_line(code, err, str(path), "database is locked", "another voicecoach")
     finally:

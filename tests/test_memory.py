@@ -12,15 +12,16 @@ import numpy as np
 import pytest
 
 from voicecoach.app import JsonLog, ScriptedRun
-from voicecoach.asr import Engine
-from voicecoach.asr.endpointer import Endpointer, live_endpointers
-from voicecoach.asr.stream import ENDPOINT_RATIO, ENDPOINT_WINDOW_S, Recognizer
-from voicecoach.audio import SAMPLE_RATE, read_wav, silence
-from voicecoach.catalog import Catalog, RoutineItem
-from voicecoach.hearing import build_engine, hear_file
-from voicecoach.intents import CommandIndex
-from voicecoach.timeline import Timeline, TimelineEvent
-from voicecoach.voice import GATE_MEMORY_S, HalfDuplexGate, MuteSpeaker, WavSpeaker
+from voicecoach.core.catalog import Catalog, RoutineItem
+from voicecoach.core.gate import GATE_MEMORY_S, HalfDuplexGate
+from voicecoach.core.intents import CommandIndex
+from voicecoach.core.timeline import Timeline, TimelineEvent
+from voicecoach.hearing.asr import Engine
+from voicecoach.hearing.asr.endpointer import Endpointer, live_endpointers
+from voicecoach.hearing.asr.stream import ENDPOINT_RATIO, ENDPOINT_WINDOW_S, Recognizer
+from voicecoach.hearing.audio import SAMPLE_RATE, read_wav, silence
+from voicecoach.hearing.recognition import build_engine, hear_file
+from voicecoach.speaking.speakers import MuteSpeaker, WavSpeaker
 
 AUDIO = Path(__file__).resolve().parent / "audio" / "en"
 REPEAT = AUDIO / "repeat@espeak-en-gb-f2-165-60.wav"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.numbers import digits_to_words, number_to_words, words_to_number
+from voicecoach.core.numbers import digits_to_words, number_to_words, words_to_number
 
 
 @pytest.mark.parametrize(

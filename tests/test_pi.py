@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from tests.test_cli import assert_one_line_error, run
-from voicecoach.catalog import Catalog, RoutineItem
 from voicecoach.config import Config, ConfigError, config_path, load_config, scaled_holds
+from voicecoach.core.catalog import Catalog, RoutineItem
+from voicecoach.core.intents import CommandIndex
 from voicecoach.doctor import check_microphone, check_writable, level_dbfs, meter
-from voicecoach.intents import CommandIndex
 
 
 def write_config(text: str) -> Path:
@@ -148,9 +148,9 @@ def test_the_session_pauses_when_the_microphone_goes_and_carries_on_when_it_is_b
     import io
 
     from voicecoach.app import JsonLog, ScriptedRun
-    from voicecoach.audio import silence
-    from voicecoach.timeline import Timeline
-    from voicecoach.voice import MuteSpeaker
+    from voicecoach.core.timeline import Timeline
+    from voicecoach.hearing.audio import silence
+    from voicecoach.speaking.speakers import MuteSpeaker
 
     state = {"plugged": True, "unplugged_at": -1.0, "attempts": 0}
 

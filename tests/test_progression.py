@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from tests.test_cli import run
-from voicecoach.catalog import Catalog, RoutineItem
-from voicecoach.journal import Journal, SessionSummary
-from voicecoach.progression import (
+from voicecoach.core.catalog import Catalog, RoutineItem
+from voicecoach.core.history import SessionSummary
+from voicecoach.core.progression import (
     STEP_UP_SESSIONS,
     NothingToResumeError,
     next_step,
@@ -18,6 +18,7 @@ from voicecoach.progression import (
     practised,
     resume_point,
 )
+from voicecoach.memory.journal import Journal
 
 
 def summary(

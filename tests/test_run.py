@@ -9,22 +9,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_cli import assert_one_line_error, run
-from voicecoach.asr import Engine
-from voicecoach.asr.stream import recognize_samples
-from voicecoach.catalog import Catalog, RoutineItem
-from voicecoach.grammar import INTENT_NAMES
-from voicecoach.hearing import build_engine, understand
-from voicecoach.intents import CommandIndex, Intent
-from voicecoach.session import Say, Session
-from voicecoach.voice import HalfDuplexGate, WavSpeaker
+from voicecoach.app import JsonLog, ScriptedRun
+from voicecoach.core.catalog import Catalog, RoutineItem
+from voicecoach.core.clock import FakeClock
+from voicecoach.core.gate import HalfDuplexGate
+from voicecoach.core.grammar import INTENT_NAMES
+from voicecoach.core.intents import CommandIndex, Intent
+from voicecoach.core.session import Say, Session
+from voicecoach.core.timeline import Timeline
+from voicecoach.hearing.asr import Engine
+from voicecoach.hearing.asr.stream import recognize_samples
+from voicecoach.hearing.recognition import build_engine, understand
+from voicecoach.speaking.speakers import MuteSpeaker, WavSpeaker
+from voicecoach.testing import assert_one_line_error, read_log
+from voicecoach.testing import run_cli as run
 
 DEMO = Path(__file__).resolve().parent.parent / "demo" / "session.toml"
 AUDIO = Path(__file__).resolve().parent / "audio" / "en"
-
-
-def read_log(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_demo_session_through_the_recogniser(tmp_path: Path) -> None:
@@ -171,9 +172,9 @@ def test_live_audio_is_heard_when_the_gate_is_open(
     """The microphone path, with a fake microphone: 100 ms of audio per step, a spoken
     "can you wait one minute" (pause) once the hold has started and the coach is quiet."""
     from voicecoach.app import JsonLog, ScriptedRun
-    from voicecoach.audio import read_wav, silence
-    from voicecoach.timeline import Timeline
-    from voicecoach.voice import MuteSpeaker
+    from voicecoach.core.timeline import Timeline
+    from voicecoach.hearing.audio import read_wav, silence
+    from voicecoach.speaking.speakers import MuteSpeaker
 
     clip = read_wav(AUDIO / "can you wait one minute@flite-slt-100.wav")
     pending: list[np.ndarray] = []
@@ -203,8 +204,8 @@ def scripted(
     import io
 
     from voicecoach.app import JsonLog, ScriptedRun
-    from voicecoach.timeline import load_timeline
-    from voicecoach.voice import MuteSpeaker
+    from voicecoach.core.timeline import load_timeline
+    from voicecoach.speaking.speakers import MuteSpeaker
 
     script = tmp_path / "scenario.toml"
     script.write_text(timeline_text, encoding="utf-8")
@@ -217,7 +218,7 @@ def scripted(
 
 
 def template_sentence(intent: str) -> str:
-    from voicecoach.labelled import read_labelled
+    from voicecoach.core.labelled import read_labelled
 
     sentences = read_labelled(Path(__file__).parent / "data" / "intents_templates.tsv")
     return next(e.text for e in sentences if e.intent == intent)
@@ -275,3 +276,16 @@ def test_the_notice_is_said_in_the_first_live_session_only() -> None:
     assert first.returncode == again.returncode == 0
     assert "not medical advice" in first.stdout
     assert "not medical advice" not in again.stdout
+
+
+def test_a_realtime_run_keeps_pace_with_the_clock_it_is_given(
+    bundled_catalog: Catalog, bundled_index: CommandIndex
+) -> None:
+    """--realtime and live runs wait on an injected clock: here a fake one, so no real sleep."""
+    clock = FakeClock()
+    run_ = ScriptedRun(
+        bundled_catalog, bundled_index, Timeline((RoutineItem("bridge"),), ()), MuteSpeaker(),
+        JsonLog(None), until_s=30.0, realtime=True, clock=clock, show=lambda _: None,
+    )  # fmt: skip
+    run_.run()
+    assert run_.now == pytest.approx(30.0) and clock.now() == pytest.approx(30.0)

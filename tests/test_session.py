@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.catalog import Catalog, RoutineItem
-from voicecoach.clock import FakeClock
-from voicecoach.grammar import INTENT_NAMES, SlotValue
-from voicecoach.intents import Intent
-from voicecoach.session import (
+from voicecoach.core.catalog import Catalog
+from voicecoach.core.grammar import INTENT_NAMES, SlotValue
+from voicecoach.core.session import (
     DISCLAIMER,
     MAX_HOLD_S,
     PAIN_ANSWER_TIMEOUT_S,
@@ -16,54 +14,11 @@ from voicecoach.session import (
     Phase,
     Record,
     Say,
-    Session,
     StateChanged,
 )
+from voicecoach.testing import SessionDriver, items, said
 
-
-def intent(name: str, **slots: SlotValue) -> Intent:
-    return Intent(name, slots, 100.0, name)
-
-
-def said(actions: list[Action]) -> str:
-    return " ".join(a.text for a in actions if isinstance(a, Say))
-
-
-class Run:
-    """A session driven by a fake clock, keeping every action."""
-
-    def __init__(self, catalog: Catalog, items: list[RoutineItem], **options: object) -> None:
-        self.clock = FakeClock()
-        self.session = Session(catalog, items, **options)  # type: ignore[arg-type]
-        self.actions: list[Action] = self.session.start(self.clock.now())
-
-    def until(self, phase: Phase, limit_s: float = 3600.0) -> list[Action]:
-        """Advances 100 ms at a time until the session is in `phase`."""
-        got: list[Action] = []
-        while self.session.phase != phase:
-            assert self.clock.now() < limit_s, f"never reached {phase}"
-            got += self.session.tick(self.clock.advance_ms(100))
-        self.actions += got
-        return got
-
-    def phase(self) -> str:
-        return self.session.phase
-
-    def say(self, name: str, **slots: SlotValue) -> list[Action]:
-        got = self.session.handle(intent(name, **slots), self.clock.now())
-        self.actions += got
-        return got
-
-    def wait_ms(self, milliseconds: float) -> list[Action]:
-        got: list[Action] = []
-        for _ in range(int(milliseconds // 100)):
-            got += self.session.tick(self.clock.advance_ms(100))
-        self.actions += got
-        return got
-
-
-def items(*ids: str) -> list[RoutineItem]:
-    return [RoutineItem(*i.split("/")) if "/" in i else RoutineItem(i) for i in ids]
+Run = SessionDriver
 
 
 @pytest.fixture
@@ -352,3 +307,10 @@ def test_rating_outside_a_pain_check_is_ignored(catalog: Catalog) -> None:
     run = Run(catalog, items("plank"))
     run.until("hold")
     assert run.say("rating", level=9) == [] and run.phase() == "hold"
+
+
+def test_every_session_command_has_one_handler() -> None:
+    from voicecoach.core.session import HANDLERS
+
+    assert set(HANDLERS) == set(INTENT_NAMES)
+    assert all(HANDLERS[name].__name__ == f"_on_{name}" for name in INTENT_NAMES)

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.asr.endpoint import SileroEndpointer
-from voicecoach.asr.verifier import NONE_CLASS, fit_classifier, load_verifier
-from voicecoach.audio import read_wav, silence, to_int16
-from voicecoach.errors import VoiceCoachError
-from voicecoach.intents import Intent
-from voicecoach.session import MISHEARD_GAP_S, MISHEARD_SAY, Say, Session
-from voicecoach.synthetic import active_rms, pink_noise
+from voicecoach.core.errors import VoiceCoachError
+from voicecoach.core.intents import Intent
+from voicecoach.core.session import MISHEARD_GAP_S, MISHEARD_SAY, Say, Session
+from voicecoach.hearing.asr.endpoint import SileroEndpointer
+from voicecoach.hearing.asr.verifier import NONE_CLASS, fit_classifier, load_verifier
+from voicecoach.hearing.audio import read_wav, silence, to_int16
+from voicecoach.hearing.synthetic import active_rms, pink_noise
 
 AUDIO = Path(__file__).parent / "audio" / "en"
 
@@ -46,7 +46,7 @@ def test_silero_endpointer_finds_nothing_in_silence() -> None:
 
 
 def test_bundled_verifier_loads_and_knows_every_session_intent() -> None:
-    from voicecoach.grammar import INTENT_NAMES
+    from voicecoach.core.grammar import INTENT_NAMES
 
     verifier = load_verifier()
     # added after the bundled classifier was trained: its "some command" stands in for it
@@ -71,7 +71,7 @@ def test_fit_classifier_separates_two_clouds() -> None:
 
 
 def test_a_near_miss_is_answered_once_in_a_while(bundled_catalog: object) -> None:
-    from voicecoach.catalog import Catalog, RoutineItem
+    from voicecoach.core.catalog import Catalog, RoutineItem
 
     assert isinstance(bundled_catalog, Catalog)
     first = bundled_catalog.exercises[0]

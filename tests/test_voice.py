@@ -17,18 +17,16 @@ from typing import Final
 import numpy as np
 import pytest
 
-from voicecoach.audio import SAMPLE_RATE, Samples, read_wav, silence, write_wav
-from voicecoach.errors import VoiceCoachError
-from voicecoach.voice import (
-    DEFAULT_RATE_WPM,
-    GATE_TAIL_S,
-    HalfDuplexGate,
+from voicecoach.core.errors import VoiceCoachError
+from voicecoach.core.gate import GATE_TAIL_S, HalfDuplexGate
+from voicecoach.core.speech import DEFAULT_RATE_WPM, estimate_speech_s
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, silence, write_wav
+from voicecoach.speaking.speakers import (
     MuteSpeaker,
     Pyttsx3Speaker,
     Speaker,
     VoiceError,
     WavSpeaker,
-    estimate_speech_s,
 )
 
 ESTIMATE_TOLERANCE: Final = 0.40
@@ -47,7 +45,7 @@ SYNC_TIMEOUT_S: Final = 10.0
 
 
 def espeak_render(text: str, rate: int) -> Samples:
-    """`text` rendered by the espeak-ng program directly, independently of voicecoach.voice."""
+    """`text` rendered by the espeak-ng program directly, independently of the speakers."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "espeak.wav"
         command = ["espeak-ng", "-s", str(rate), "-w", str(path), "--stdin"]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.asr import Decoded
-from voicecoach.asr.vosk_engine import MIN_WORD_CONFIDENCE, combine, parse_result
-from voicecoach.grammar import Grammar
-from voicecoach.intents import CommandIndex
+from voicecoach.core.grammar import Grammar
+from voicecoach.core.intents import CommandIndex
+from voicecoach.hearing.asr import Decoded
+from voicecoach.hearing.asr.vosk_engine import MIN_WORD_CONFIDENCE, combine, parse_result
 
 FIXTURES = Path(__file__).parent / "data" / "vosk"
 
@@ -54,8 +54,8 @@ def test_pieces_of_one_segment_combine() -> None:
 def test_real_vosk_model_on_recordings(
     bundled_grammar: Grammar, bundled_index: CommandIndex
 ) -> None:  # pragma: no cover - needs a model
-    from voicecoach.asr.vosk_engine import VoskEngine
-    from voicecoach.hearing import hear_file
+    from voicecoach.hearing.asr.vosk_engine import VoskEngine
+    from voicecoach.hearing.recognition import hear_file
 
     engine = VoskEngine(Path(os.environ["VOICECOACH_VOSK_MODEL"]), bundled_grammar)
     clips = sorted((Path(__file__).parent / "audio" / "en").glob("hold longer@*.wav"))

@@ -6,7 +6,6 @@ import json
 import math
 import os
 import select
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,19 +13,21 @@ from typing import IO, Any, Final, Protocol
 
 import numpy as np
 
-from voicecoach.asr import Engine, Utterance
-from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import SAMPLE_RATE, InputWatch, Samples, read_wav, silence
-from voicecoach.catalog import Catalog
-from voicecoach.display import status_line
-from voicecoach.errors import VoiceCoachError
-from voicecoach.hearing import AFTER_RECORDING_S, understand
-from voicecoach.intents import CommandIndex, Intent, match
-from voicecoach.journal import Journal
-from voicecoach.room import SimulatedRoom
-from voicecoach.session import Action, Record, Say, Session, StateChanged
-from voicecoach.timeline import Timeline, TimelineEvent
-from voicecoach.voice import HalfDuplexGate, Speaker
+from voicecoach.core.catalog import Catalog
+from voicecoach.core.clock import Clock, MonotonicClock
+from voicecoach.core.display import status_line
+from voicecoach.core.errors import VoiceCoachError
+from voicecoach.core.gate import HalfDuplexGate
+from voicecoach.core.intents import CommandIndex, Intent, match
+from voicecoach.core.session import Action, Record, Say, Session, StateChanged
+from voicecoach.core.timeline import Timeline, TimelineEvent
+from voicecoach.hearing.asr import Engine, Utterance
+from voicecoach.hearing.asr.stream import Recognizer
+from voicecoach.hearing.audio import SAMPLE_RATE, InputWatch, Samples, read_wav, silence
+from voicecoach.hearing.recognition import AFTER_RECORDING_S, understand
+from voicecoach.hearing.room import SimulatedRoom
+from voicecoach.memory.journal import Journal
+from voicecoach.speaking.speakers import Speaker
 
 STEP_S: Final = 0.1
 """Simulated time advances in steps of this much."""
@@ -118,6 +119,8 @@ class ScriptedRun:
     gate: HalfDuplexGate = field(default_factory=HalfDuplexGate)
     realtime: bool = False
     """Pace session time to the wall clock (--realtime, typed commands, the microphone)."""
+    clock: Clock = field(default_factory=MonotonicClock)
+    """The clock a realtime run keeps pace with (started when the run starts)."""
     typed: IO[str] | None = None
     """Typed commands, one per line (--text); the run ends when the input ends."""
     listen: Callable[[], list[Samples]] | None = None
@@ -175,7 +178,7 @@ class ScriptedRun:
             self._journal_session = self.resume_session
         elif self.journal is not None:
             self._journal_session = self.journal.start_session(self.routine_name)
-        started = time.monotonic()
+        started = self.clock.now()
         self._execute(self.session.start(self.now))
         while self.session.phase != "done" or self.speaker.speaking(self.now):
             if self.until_s is not None and self.now >= self.until_s:
@@ -186,7 +189,7 @@ class ScriptedRun:
                     break  # the input has ended and everything typed has been answered
             self.now = round(self.now + STEP_S, 6)
             if self.realtime:
-                time.sleep(max(0.0, started + self.now - time.monotonic()))
+                self.clock.wait_until(started + self.now)
             self.gate.follow(self.now, self.speaker.speaking(self.now))
             if self.listen is not None:
                 frames = self.listen()

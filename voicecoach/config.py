@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from voicecoach.catalog import Catalog, RoutineItem
-from voicecoach.errors import UnknownExerciseError, VoiceCoachError
-from voicecoach.hearing import ENGINES
-from voicecoach.session import MAX_HOLD_S, MIN_HOLD_S
-from voicecoach.tomlfile import read_toml
+from voicecoach.core.catalog import Catalog, RoutineItem
+from voicecoach.core.errors import UnknownExerciseError, VoiceCoachError
+from voicecoach.core.session import MAX_HOLD_S, MIN_HOLD_S
+from voicecoach.core.tomlfile import read_toml
+from voicecoach.hearing.recognition import ENGINES
 
 CONFIG_FILE: Final = "config.toml"
 SPEECH_RATE_RANGE: Final = (80, 400)

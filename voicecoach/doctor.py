@@ -15,8 +15,8 @@ from typing import Final
 
 import numpy as np
 
-from voicecoach.audio import SAMPLE_RATE, Samples
-from voicecoach.errors import VoiceCoachError
+from voicecoach.core.errors import VoiceCoachError
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples
 
 LISTEN_S: Final = 3.0
 """How long the microphone check listens."""

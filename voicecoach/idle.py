@@ -7,12 +7,13 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from voicecoach.asr import Engine
-from voicecoach.asr.stream import Recognizer
-from voicecoach.audio import InputWatch, Samples
-from voicecoach.hearing import hear_until_command
-from voicecoach.intents import CommandIndex
-from voicecoach.voice import GATE_TAIL_S, Speaker
+from voicecoach.core.gate import GATE_TAIL_S
+from voicecoach.core.intents import CommandIndex
+from voicecoach.hearing.asr import Engine
+from voicecoach.hearing.asr.stream import Recognizer
+from voicecoach.hearing.audio import InputWatch, Samples
+from voicecoach.hearing.recognition import hear_until_command
+from voicecoach.speaking.speakers import Speaker
 
 READY: Final = "I'm ready. Say start when you are."
 POLL_S: Final = 0.05

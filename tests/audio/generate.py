@@ -5,7 +5,7 @@
 Clips are named by what they say: `<words>@<voice>[+<noise>].wav`; out-of-domain speech, which
 must give no intent, starts with `oov_`. Sentences come from tests/data (one per grammar
 template, and the labelled out-of-domain and near-miss sentences); voices from
-voicecoach.synthetic.TEST_VOICES; noise is pink noise at 10 dB SNR or babble of three other
+voicecoach.hearing.synthetic.TEST_VOICES; noise is pink noise at 10 dB SNR or babble of three other
 talkers at 15 dB. Everything is seeded, so a run gives the same files. `cases.toml` lists every
 clip with the intent it must give, for `voicecoach test`.
 """
@@ -17,10 +17,10 @@ import re
 import sys
 from pathlib import Path
 
-from voicecoach.audio import write_wav
-from voicecoach.grammar import SlotValue
-from voicecoach.labelled import Example, read_labelled
-from voicecoach.synthetic import TEST_VOICES, babble, mix_at_snr, pink_noise, synthesize
+from voicecoach.core.grammar import SlotValue
+from voicecoach.core.labelled import Example, read_labelled
+from voicecoach.hearing.audio import write_wav
+from voicecoach.hearing.synthetic import TEST_VOICES, babble, mix_at_snr, pink_noise, synthesize
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "en"

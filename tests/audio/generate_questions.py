@@ -6,7 +6,7 @@ folder; needs espeak-ng and flite):
 They are what `voicecoach ask` hears: the questions it answers, clean and in pink noise at 10 dB,
 and speech that is not a question (session commands, other talk), which must give none.
 Clips are named `<words>@<voice>[+pink10].wav`; those that must give none start with `oov_`.
-Voices are voicecoach.synthetic.TEST_VOICES, which the confidence model was not tuned on.
+Voices are voicecoach.hearing.synthetic.TEST_VOICES, which the confidence model was not tuned on.
 `questions.toml` lists every clip with the question it must give, for `voicecoach test`;
 `idle.toml` the "start" clips a waiting coach (`run --wait`) must hear.
 The session's command clips (generate.py) are not touched.
@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 from tests.audio.generate import PINK_SNR_DB, file_name
-from voicecoach.audio import write_wav
-from voicecoach.synthetic import TEST_VOICES, mix_at_snr, pink_noise, synthesize
+from voicecoach.hearing.audio import write_wav
+from voicecoach.hearing.synthetic import TEST_VOICES, mix_at_snr, pink_noise, synthesize
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "questions"

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from voicecoach.audiotests import load_script, run_cases
-from voicecoach.catalog import load_catalog
-from voicecoach.grammar import load_grammar
-from voicecoach.hearing import build_engine, hear_file
-from voicecoach.intents import build_index
-from voicecoach.tomlfile import read_toml
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.grammar import load_grammar
+from voicecoach.core.intents import build_index
+from voicecoach.core.tomlfile import read_toml
+from voicecoach.hearing.audiotests import load_script, run_cases
+from voicecoach.hearing.recognition import build_engine, hear_file
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ("cases.toml", "questions.toml", "idle.toml")

@@ -1,0 +1,2 @@
+"""Hearing: audio in (WAV files, the microphone), endpointing, recognisers (PocketSphinx, Vosk),
+the verifier, echo cancellation and the simulated room."""

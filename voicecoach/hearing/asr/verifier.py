@@ -1,0 +1,229 @@
+"""The verifier: a second opinion on every command the grammar decoder hears.
+
+The grammar decoder (pocketsphinx_engine.py) always finds *some* command in any sound; its own
+scores say how well the sound fits that command. The verifier adds what Google's speech
+embedding (embedding.py) makes of the same segment: an intent classifier on the pooled
+embedding gives each intent, and "none" (not a command), a probability. A logistic fusion of the
+decoder's scores with the classifier's opinion of the decoded intent gives the probability that
+the decode is right; each intent has its own acceptance threshold, and a lower "near miss"
+threshold marks speech that was probably meant as a command but not heard well enough to act
+on (the coach then asks to hear it again).
+
+Weights live in `verifier.json` beside this file, written by bench/train_verifier.py from
+synthetic training voices only (never the test voices or the judged recordings).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from voicecoach.core.errors import VoiceCoachError
+from voicecoach.hearing.asr.confidence import ConfidenceModel
+
+DEFAULT_VERIFIER_PATH: Final = Path(__file__).with_name("verifier.json")
+NONE_CLASS: Final = "none"
+"""The classifier's class for speech that is not a command."""
+DECODER_FEATURES: Final = (
+    "complete", "gap", "speech_score", "worst_word_score", "frames_per_phone", "words",
+    "phone_llr", "duration",
+)  # fmt: skip
+EMBEDDING_FEATURES: Final = ("embedding_decoded", "embedding_none", "embedding_agrees")
+FUSION_FEATURES: Final = DECODER_FEATURES + EMBEDDING_FEATURES
+LOG_FLOOR: Final = -12.0
+"""Log probabilities below this are taken as this (the fusion sees bounded numbers)."""
+
+Matrix = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class IntentClassifier:
+    """Multinomial logistic regression on standardised pooled embeddings."""
+
+    classes: tuple[str, ...]
+    mean: Matrix
+    scale: Matrix
+    weights: Matrix
+    """(features, classes)"""
+    bias: Matrix
+
+    def probabilities_batch(self, rows: Matrix) -> Matrix:
+        logits = ((rows - self.mean) / self.scale) @ self.weights + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        result: Matrix = exp / exp.sum(axis=1, keepdims=True)
+        return result
+
+    def probabilities(self, row: npt.NDArray[Any]) -> Matrix:
+        batch: Matrix = self.probabilities_batch(np.asarray(row, dtype=np.float64)[None, :])
+        row_probabilities: Matrix = batch[0]
+        return row_probabilities
+
+    def to_dict(self) -> dict[str, Any]:
+        def rounded(array: Matrix) -> Any:
+            return np.round(array, 5).tolist()
+
+        return {
+            "classes": list(self.classes),
+            "mean": rounded(self.mean),
+            "scale": rounded(self.scale),
+            "weights": rounded(self.weights),
+            "bias": rounded(self.bias),
+        }
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> IntentClassifier:
+        classes = tuple(str(c) for c in data["classes"])
+        weights = np.array(data["weights"], dtype=np.float64)
+        mean = np.array(data["mean"], dtype=np.float64)
+        scale = np.array(data["scale"], dtype=np.float64)
+        bias = np.array(data["bias"], dtype=np.float64)
+        if weights.shape != (mean.size, len(classes)) or scale.shape != mean.shape:
+            raise ValueError(f"classifier weights of shape {weights.shape} do not fit")
+        if bias.shape != (len(classes),) or np.any(scale <= 0):
+            raise ValueError("classifier bias or scale out of shape or range")
+        return IntentClassifier(classes, mean, scale, weights, bias)
+
+
+def fit_classifier(
+    rows: Matrix,
+    labels: npt.NDArray[np.int64],
+    classes: Sequence[str],
+    *,
+    l2: float = 3e-3,
+    steps: int = 600,
+    rate: float = 0.5,
+) -> IntentClassifier:
+    """Full-batch gradient descent with momentum on the softmax loss, classes weighted so each
+    counts as much as its share would be if balanced (commands are many, "none" is one class)."""
+    mean = rows.mean(axis=0)
+    scale = rows.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    z = (rows - mean) / scale
+    count = len(classes)
+    target = np.zeros((len(labels), count))
+    target[np.arange(len(labels)), labels] = 1.0
+    frequency = np.maximum(target.sum(axis=0), 1.0)
+    sample_weight = (len(labels) / (count * frequency))[labels]
+    sample_weight /= sample_weight.sum()
+    weights = np.zeros((rows.shape[1], count))
+    bias = np.zeros(count)
+    velocity_w = np.zeros_like(weights)
+    velocity_b = np.zeros_like(bias)
+    for _ in range(steps):
+        logits = z @ weights + bias
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        error = (p - target) * sample_weight[:, None]
+        velocity_w = 0.9 * velocity_w - rate * (z.T @ error + l2 * weights)
+        velocity_b = 0.9 * velocity_b - rate * error.sum(axis=0)
+        weights += velocity_w
+        bias += velocity_b
+    return IntentClassifier(tuple(classes), mean, scale, weights, bias)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verifier's judgement of one decode."""
+
+    probability: float
+    """How likely the decoded command is what was said (0-1)."""
+    accepted: bool
+    near_miss: bool
+    """Not accepted, but close: the person probably said a command."""
+    embedding_intent: str
+    """What the embedding classifier alone thinks was said."""
+
+    @property
+    def reason(self) -> str:
+        verdict = "accepted" if self.accepted else "near miss" if self.near_miss else "rejected"
+        heard = self.embedding_intent
+        return f"{verdict}: verifier {self.probability:.2f}, embedding hears {heard}"
+
+
+@dataclass(frozen=True)
+class Verifier:
+    classifier: IntentClassifier
+    fusion: ConfidenceModel
+    threshold: float
+    intent_thresholds: Mapping[str, float] = field(default_factory=dict)
+    near_miss: float = 1.0
+
+    def threshold_for(self, intent: str) -> float:
+        return self.intent_thresholds.get(intent, self.threshold)
+
+    @staticmethod
+    def fusion_features(
+        decoder_features: Mapping[str, float],
+        probabilities: npt.NDArray[Any],
+        classes: Sequence[str],
+        decoded_intent: str,
+    ) -> dict[str, float]:
+        """The decoder's scores plus the classifier's log probability of the decoded intent
+        and of "none", and whether its own best guess is the decoded intent."""
+
+        def log(p: float) -> float:
+            return max(LOG_FLOOR, math.log(p)) if p > 0 else LOG_FLOOR
+
+        values = {name: float(decoder_features.get(name, 0.0)) for name in DECODER_FEATURES}
+        none = classes.index(NONE_CLASS)
+        values["embedding_none"] = log(float(probabilities[none]))
+        if decoded_intent in classes:
+            decoded = classes.index(decoded_intent)
+            values["embedding_decoded"] = log(float(probabilities[decoded]))
+            values["embedding_agrees"] = float(int(np.argmax(probabilities)) == decoded)
+        else:  # an intent added after the classifier was trained: "some command" stands in
+            values["embedding_decoded"] = log(1.0 - float(probabilities[none]))
+            values["embedding_agrees"] = float(int(np.argmax(probabilities)) != none)
+        return values
+
+    def judge(
+        self, decoder_features: Mapping[str, float], pooled: npt.NDArray[Any], decoded_intent: str
+    ) -> Verdict:
+        probabilities = self.classifier.probabilities(pooled)
+        classes = self.classifier.classes
+        values = self.fusion_features(decoder_features, probabilities, classes, decoded_intent)
+        probability = self.fusion.probability(values)
+        accepted = probability >= self.threshold_for(decoded_intent)
+        return Verdict(
+            probability=probability,
+            accepted=accepted,
+            near_miss=not accepted and probability >= self.near_miss,
+            embedding_intent=classes[int(np.argmax(probabilities))],
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "classifier": self.classifier.to_dict(),
+                "fusion": self.fusion.to_dict(),
+                "threshold": self.threshold,
+                "intent_thresholds": dict(sorted(self.intent_thresholds.items())),
+                "near_miss": self.near_miss,
+            },
+            separators=(",", ":"),
+        )
+
+
+def load_verifier(path: Path = DEFAULT_VERIFIER_PATH) -> Verifier:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Verifier(
+            classifier=IntentClassifier.from_dict(data["classifier"]),
+            fusion=ConfidenceModel.from_dict(data["fusion"]),
+            threshold=float(data["threshold"]),
+            intent_thresholds={str(k): float(v) for k, v in data["intent_thresholds"].items()},
+            near_miss=float(data["near_miss"]),
+        )
+    except FileNotFoundError:
+        raise VoiceCoachError("verifier model missing", path=path) from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise VoiceCoachError(f"unreadable verifier model: {error}", path=path) from None
