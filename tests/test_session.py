@@ -314,3 +314,116 @@ def test_every_session_command_has_one_handler() -> None:
 
     assert set(HANDLERS) == set(INTENT_NAMES)
     assert all(HANDLERS[name].__name__ == f"_on_{name}" for name in INTENT_NAMES)
+
+
+def records(actions: list[Action]) -> list[Record]:
+    return [a for a in actions if isinstance(a, Record)]
+
+
+def test_moving_on_records_what_was_really_done(catalog: Catalog) -> None:
+    run = Run(catalog, items("pelvic-tilt", "bridge", "plank"))
+    (skipped,) = records(run.say("next"))  # nothing done yet
+    assert skipped.event == "skipped" and skipped.data["reps_done"] == 0
+    run.until("hold")
+    run.until("relax")  # one rep of the bridge done
+    (partial,) = records(run.say("next"))
+    bridge = catalog.exercise("bridge").dose
+    planned = bridge.reps * bridge.sets * (2 if bridge.per_side else 1)
+    assert partial.event == "partial"
+    assert partial.data["reps_done"] == 1 and partial.data["reps_planned"] == planned
+    run.until("done")
+    done = [r for r in records(run.actions) if r.event == "exercise_done"]
+    assert [r.data["exercise"] for r in done] == ["plank"]
+    assert done[0].data["reps_done"] == done[0].data["reps_planned"]
+
+
+def test_harder_from_the_easier_form_goes_back_to_the_standard_one(catalog: Catalog) -> None:
+    exercise = next(
+        e for e in catalog.exercises if {v.direction for v in e.variations} >= {"easier", "harder"}
+    )
+    run = Run(catalog, items(exercise.id))
+    run.say("easier")
+    easier = run.session.step.variation
+    assert easier is not None and easier.direction == "easier"
+    (record,) = records(run.say("harder"))
+    assert run.session.step.variation is None
+    assert record.event == "variation" and record.data["variation"] is None
+    run.say("harder")
+    harder = run.session.step.variation
+    assert harder is not None and harder.direction == "harder"
+
+
+def test_the_session_ends_with_a_spoken_summary(catalog: Catalog) -> None:
+    run = Run(catalog, items("pelvic-tilt", "bridge", "plank"))
+    run.until("hold")
+    run.until("relax")  # one rep of the pelvic tilt
+    run.say("next")  # partly done
+    run.until("hold")
+    run.say("pain")
+    run.say("rating", level=2)
+    run.say("stop")
+    ending = said(run.say("yes"))
+    assert "Today: 0 exercises done, 1 partly." in ending
+    tilt = catalog.exercise("pelvic-tilt").dose
+    planned = tilt.reps * tilt.sets * (2 if tilt.per_side else 1)
+    assert f"1 of {planned} reps" in ending
+    assert "Pain you rated: 2, out of ten." in ending
+    assert f"Next time, carry on with {catalog.exercise('pelvic-tilt').name}." in ending
+    report = run.session.report(run.clock.now())
+    assert [e.result for e in report.exercises] == ["partial"]
+    assert report.minutes == pytest.approx(run.clock.now() / 60)
+
+
+def test_a_finished_routine_says_what_was_done_and_nothing_to_resume(catalog: Catalog) -> None:
+    run = Run(catalog, items("deep-breathing"))
+    run.until("done")
+    ending = said(run.actions[-6:])
+    assert "Today: 1 exercise done." in ending and "Next time" not in ending
+
+
+def test_louder_softer_slower_faster_change_the_voice_within_limits(catalog: Catalog) -> None:
+    from voicecoach.core.session import VoiceChanged
+    from voicecoach.core.speech import MAX_RATE_WPM, MIN_VOLUME, RATE_STEP_WPM, VoiceSettings
+
+    run = Run(catalog, items("bridge"), voice=VoiceSettings(165, 0.6))
+    (changed,) = [a for a in run.say("louder") if isinstance(a, VoiceChanged)]
+    assert changed.voice == VoiceSettings(165, 0.8)
+    assert "Okay, louder." in said(run.actions[-3:])
+    run.say("louder")
+    assert "That's as loud as I go." in said(run.say("louder"))
+    for _ in range(6):
+        run.say("softer")
+    assert run.session.voice.volume == MIN_VOLUME
+    run.say("slower")
+    assert run.session.voice.rate_wpm == 165 - RATE_STEP_WPM
+    for _ in range(10):
+        run.say("faster")
+    assert run.session.voice.rate_wpm == MAX_RATE_WPM
+
+
+def test_a_slower_voice_takes_longer_before_the_hold_starts(catalog: Catalog) -> None:
+    from voicecoach.core.speech import VoiceSettings
+
+    starts = []
+    for rate in (120, 220):
+        run = Run(catalog, items("bridge"), voice=VoiceSettings(rate, 1.0))
+        run.until("hold")
+        starts.append(run.clock.now())
+    assert starts[0] > starts[1] * 1.3
+
+
+def test_deep_breathing_is_paced_breath_by_breath(catalog: Catalog) -> None:
+    from voicecoach.core.session import BREATH_OUT_S
+
+    run = Run(catalog, items("deep-breathing"))
+
+    def wait_for(text: str) -> float:
+        while text not in said(run.actions):
+            run.wait_ms(100)
+        return run.clock.now()
+
+    wait_for("Breath 1 of 5. Breathe in.")
+    breathe_out = wait_for("And out, slowly.")
+    next_breath = wait_for("Breath 2 of 5. Breathe in.")
+    assert next_breath - breathe_out == pytest.approx(BREATH_OUT_S, abs=0.15)
+    assert "Breath 5 of 5" in said(run.until("done"))

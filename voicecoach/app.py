@@ -19,7 +19,8 @@ from voicecoach.core.display import status_line
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.gate import HalfDuplexGate
 from voicecoach.core.intents import CommandIndex, Intent, match
-from voicecoach.core.session import Action, Record, Say, Session, StateChanged
+from voicecoach.core.session import Action, Record, Say, Session, StateChanged, VoiceChanged
+from voicecoach.core.speech import VoiceSettings
 from voicecoach.core.timeline import Timeline, TimelineEvent
 from voicecoach.hearing.asr import Engine, Utterance
 from voicecoach.hearing.asr.stream import Recognizer
@@ -140,6 +141,8 @@ class ScriptedRun:
     """Said before the first exercise (the welcome back of a resumed session)."""
     known: frozenset[tuple[str, str | None]] = frozenset()
     """Exercises (id, variation) done in earlier sessions: introduced in short."""
+    voice: VoiceSettings | None = None
+    """How the coach starts speaking (the speaker is set up the same way)."""
     room: SimulatedRoom | None = None
     """A simulated microphone (--echo): it hears the coach's voice and the person's
     recordings, which are then said into it rather than heard alone."""
@@ -155,6 +158,7 @@ class ScriptedRun:
             hold_overrides=self.hold_overrides,
             opening=self.opening,
             known=self.known,
+            voice=self.voice,
         )
         self.now = 0.0
         self._engine: Engine | None = None
@@ -171,6 +175,11 @@ class ScriptedRun:
         self._outcome: str | None = None
         self._input = InputWatch(self.reconnect)
         self.echo_meter = EchoMeter()
+
+    @property
+    def last_heard(self) -> str:
+        """The last command heard and what it meant, for the live view."""
+        return self._last_heard
 
     def run(self) -> None:
         if self.journal is not None and self.resume_session is not None:
@@ -215,6 +224,11 @@ class ScriptedRun:
                 self.gate.speak(self.now, duration)
                 self.log.write(self.now, "say", text=action.text)
                 self.show(f"[{self.now:7.1f}] coach: {action.text}")
+            elif isinstance(action, VoiceChanged):
+                self.speaker.adjust(action.voice)
+                self.log.write(
+                    self.now, "voice", rate_wpm=action.voice.rate_wpm, volume=action.voice.volume
+                )
             elif isinstance(action, StateChanged):
                 if action.phase != self._last_phase:
                     self._last_phase = action.phase

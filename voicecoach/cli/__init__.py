@@ -13,11 +13,12 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
-from voicecoach.cli.catalog_commands import cmd_list, cmd_parse, cmd_show
+from voicecoach.cli.catalog_commands import cmd_list, cmd_parse, cmd_routines, cmd_show
 from voicecoach.cli.common import EXIT_OK, EXIT_USAGE
 from voicecoach.cli.history import cmd_ask, cmd_history, cmd_next
 from voicecoach.cli.options import Options, build_options
 from voicecoach.cli.parser import build_parser
+from voicecoach.cli.progress import cmd_progress
 from voicecoach.cli.recognize import cmd_recognize, cmd_test
 from voicecoach.cli.run import cmd_run
 from voicecoach.cli.setup_commands import cmd_config, cmd_devices, cmd_doctor, cmd_model_install
@@ -29,6 +30,7 @@ Handler = Callable[[Options], int]
 
 COMMANDS: Final[Mapping[str, Handler]] = {
     "list": cmd_list,
+    "routines": cmd_routines,
     "show": cmd_show,
     "parse": cmd_parse,
     "recognize": cmd_recognize,
@@ -36,6 +38,7 @@ COMMANDS: Final[Mapping[str, Handler]] = {
     "run": cmd_run,
     "history": cmd_history,
     "next": cmd_next,
+    "progress": cmd_progress,
     "ask": cmd_ask,
     "devices": cmd_devices,
     "doctor": cmd_doctor,

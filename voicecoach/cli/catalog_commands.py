@@ -28,6 +28,43 @@ def cmd_list(options: Options) -> int:
     return EXIT_OK
 
 
+def cmd_routines(options: Options) -> int:
+    """The routines, their exercises in order, and how long each takes when nobody talks."""
+    from voicecoach.core.session import session_length_s
+
+    catalog = catalog_of(options)
+    routines = [
+        {
+            "id": routine.id,
+            "name": routine.name,
+            "description": routine.description,
+            "minutes": round(session_length_s(catalog, list(routine.items)) / 60, 1),
+            "exercises": [
+                {"exercise": item.exercise_id, "variation": item.variation_id}
+                for item in routine.items
+            ],
+        }
+        for routine in catalog.routines
+    ]
+    if options.json:
+        print_json(routines)
+        return EXIT_OK
+    for routine, data in zip(catalog.routines, routines, strict=True):
+        print(f"{routine.id}: {routine.name}, about {data['minutes']:.0f} minutes")
+        print(f"  {routine.description}")
+        for number, item in enumerate(routine.items, 1):
+            exercise = catalog.exercise(item.exercise_id)
+            form = exercise.variation(item.variation_id) if item.variation_id else None
+            name = form.name if form is not None else exercise.name
+            dose = form.dose if form is not None else exercise.dose
+            print(f"  {number}. {name} - {describe_dose(dose)}")
+        print()
+    print(
+        "voicecoach run --routine ID starts one; voicecoach run --exercise NAME... picks your own."
+    )
+    return EXIT_OK
+
+
 def _show_text(exercise: Exercise, catalog: Catalog) -> str:
     lines = [exercise.name]
     if exercise.aliases:

@@ -16,6 +16,7 @@ from voicecoach.core.intents import CommandIndex, build_index
 if TYPE_CHECKING:
     from voicecoach.cli.options import Options
     from voicecoach.core.history import SessionSummary
+    from voicecoach.core.speech import VoiceSettings
     from voicecoach.hearing.asr import Engine
     from voicecoach.speaking.speakers import Speaker
 
@@ -82,22 +83,33 @@ def output_device(options: Options) -> str | int | None:
     return device(options.output_device or settings_of(options).output_device)
 
 
+def voice_of(options: Options) -> VoiceSettings:
+    """How the coach starts speaking: --rate and --volume, else the settings, else defaults."""
+    from voicecoach.core.speech import DEFAULT_RATE_WPM, VoiceSettings
+
+    settings = settings_of(options)
+    rate = options.rate or settings.speech_rate or DEFAULT_RATE_WPM
+    volume = options.volume if options.volume is not None else settings.volume
+    return VoiceSettings(rate, 1.0 if volume is None else volume)
+
+
 def speaker_for(options: Options) -> Speaker:
     """The voice the options and settings ask for: --speak-to a WAV file, --mute, a chosen
     output device, or the computer's default voice (pyttsx3)."""
-    from voicecoach.core.speech import DEFAULT_RATE_WPM
     from voicecoach.speaking.speakers import DeviceSpeaker, MuteSpeaker, Pyttsx3Speaker, WavSpeaker
 
-    settings = settings_of(options)
-    rate = settings.speech_rate or DEFAULT_RATE_WPM
+    voice = voice_of(options)
+    speaker: Speaker
     if options.speak_to is not None:
-        return WavSpeaker(options.speak_to, rate)
-    if options.mute:
-        return MuteSpeaker(rate)
-    output = output_device(options)
-    if output is not None:
-        return DeviceSpeaker(output, rate=rate, volume=settings.volume)
-    return Pyttsx3Speaker(rate=rate, volume=settings.volume)
+        speaker = WavSpeaker(options.speak_to, voice.rate_wpm)
+    elif options.mute:
+        speaker = MuteSpeaker(voice.rate_wpm)
+    elif (output := output_device(options)) is not None:
+        speaker = DeviceSpeaker(output, rate=voice.rate_wpm, volume=voice.volume)
+    else:
+        speaker = Pyttsx3Speaker(rate=voice.rate_wpm, volume=voice.volume)
+    speaker.adjust(voice)
+    return speaker
 
 
 def read_history() -> list[SessionSummary]:

@@ -34,7 +34,9 @@ def cmd_history(options: Options) -> int:
         outcome = session.outcome or "unfinished"
         done = sum(1 for e in session.exercises if e.get("result") == "done")
         skipped = sum(1 for e in session.exercises if e.get("result") == "skipped")
-        print(f"{when}  {session.routine}: {outcome}, {done} done, {skipped} skipped")
+        partial = sum(1 for e in session.exercises if e.get("result") == "partial")
+        part = f", {partial} partly done" if partial else ""
+        print(f"{when}  {session.routine}: {outcome}, {done} done{part}, {skipped} skipped")
     return EXIT_OK
 
 

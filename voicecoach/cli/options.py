@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from voicecoach.cli.parser import ASK_TIMEOUT_S, DEFAULT_VOSK_MODEL, DOCTOR_LISTEN_S
 from voicecoach.core.catalog import DEFAULT_CATALOG_PATH
 from voicecoach.core.grammar import DEFAULT_GRAMMAR_DIR
+from voicecoach.core.progress import DEFAULT_WEEKS
 
 if TYPE_CHECKING:
     from voicecoach.config import Config
@@ -56,6 +57,12 @@ class Options:
     typed: bool = False
     """`run --text`: commands are typed on stdin."""
     routine: str | None = None
+    exercises: tuple[str, ...] = ()
+    """run --exercise: a session of these exercises instead of a routine."""
+    rate: int | None = None
+    """run --rate: words per minute (over the settings' speech_rate)."""
+    volume: float | None = None
+    """run --volume: 0.2 to 1 (over the settings' volume)."""
     wait: bool = False
     resume: bool = False
     realtime: bool = False
@@ -85,6 +92,11 @@ class Options:
 
     # model install
     model_name: str = DEFAULT_VOSK_MODEL
+
+    # progress
+    weeks: int = DEFAULT_WEEKS
+    png: Path | None = None
+    """`progress --png`: also draw the figures into this PNG file."""
 
     loaded: Loaded = dataclasses.field(default_factory=Loaded, repr=False, compare=False)
     """The catalog and the settings, once read: not an option."""
@@ -117,6 +129,9 @@ def build_options(namespace: argparse.Namespace) -> Options:
         junit=option("junit"),
         typed=option("typed"),
         routine=option("routine"),
+        exercises=tuple(option("exercises") or ()),
+        rate=option("rate"),
+        volume=option("volume"),
         wait=option("wait"),
         resume=option("resume"),
         realtime=option("realtime"),
@@ -135,4 +150,6 @@ def build_options(namespace: argparse.Namespace) -> Options:
         seconds=option("seconds"),
         action=option("action"),
         model_name=option("model_name"),
+        weeks=option("weeks"),
+        png=option("png"),
     )

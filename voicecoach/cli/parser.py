@@ -14,6 +14,7 @@ from voicecoach import __version__
 from voicecoach.cli.common import EXIT_USAGE
 from voicecoach.core.catalog import DEFAULT_CATALOG_PATH
 from voicecoach.core.grammar import DEFAULT_GRAMMAR_DIR
+from voicecoach.core.progress import DEFAULT_WEEKS, MAX_WEEKS
 from voicecoach.core.timeline import MAX_TIME_S
 from voicecoach.hearing.recognition import ENGINES
 
@@ -70,6 +71,47 @@ def _decibels(text: str) -> float:
     return value
 
 
+def _weeks(text: str) -> int:
+    """An argparse type: a whole number of weeks from 1 to MAX_WEEKS."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_WEEKS:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of weeks from 1 to {MAX_WEEKS}, not {text!r}"
+        )
+    return value
+
+
+def _rate(text: str) -> int:
+    """An argparse type: words per minute within the coach's range."""
+    from voicecoach.core.speech import MAX_RATE_WPM, MIN_RATE_WPM
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not MIN_RATE_WPM <= value <= MAX_RATE_WPM:
+        raise argparse.ArgumentTypeError(
+            f"must be whole words per minute from {MIN_RATE_WPM} to {MAX_RATE_WPM}, not {text!r}"
+        )
+    return value
+
+
+def _volume(text: str) -> float:
+    """An argparse type: a volume from MIN_VOLUME to 1."""
+    from voicecoach.core.speech import MIN_VOLUME
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and MIN_VOLUME <= value <= 1.0):
+        raise argparse.ArgumentTypeError(f"must be from {MIN_VOLUME:g} to 1, not {text!r}")
+    return value
+
+
 def _add_device_options(parser: argparse.ArgumentParser) -> None:
     """--input-device and --output-device, for the commands that listen or speak."""
     parser.add_argument(
@@ -114,6 +156,14 @@ def build_parser() -> argparse.ArgumentParser:
         "list", parents=[data], help="list the exercises", description="List the exercises."
     )
     listing.add_argument("--json", action="store_true", help="print one JSON document")
+
+    routines = commands.add_parser(
+        "routines",
+        parents=[data],
+        help="list the routines",
+        description="The routines: their exercises, in order, and about how long each takes.",
+    )
+    routines.add_argument("--json", action="store_true", help="print one JSON document")
 
     show = commands.add_parser(
         "show",
@@ -202,7 +252,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="type commands (one per line) instead of speaking",
     )
-    run.add_argument("--routine", help="the routine (default: gentle)")
+    run.add_argument("--routine", help="the routine (default: gentle; see voicecoach routines)")
+    run.add_argument(
+        "--rate",
+        type=_rate,
+        metavar="WPM",
+        help="speaking rate in words per minute (default: speech_rate in the settings, or 165); "
+        "say 'slower' or 'faster' during a session to change it",
+    )
+    run.add_argument(
+        "--volume",
+        type=_volume,
+        metavar="V",
+        help="speaking volume from 0.2 to 1 (default: volume in the settings, or 1); say "
+        "'louder' or 'softer' during a session to change it",
+    )
+    run.add_argument(
+        "--exercise",
+        dest="exercises",
+        nargs="+",
+        metavar="NAME",
+        help="a session of these exercises, in this order, instead of a routine (names, ids or "
+        "aliases, as voicecoach show takes them)",
+    )
     run.add_argument(
         "--wait",
         action="store_true",
@@ -261,6 +333,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Past sessions, newest first, with what happened to each exercise.",
     )
     history.add_argument("--json", action="store_true", help="a JSON list of sessions")
+
+    progress = commands.add_parser(
+        "progress",
+        help="your last weeks: sessions, minutes, pain and holds",
+        description="Per week (Monday to Sunday, local time) for the last weeks: sessions and "
+        "minutes in session as a text bar chart, the pain ratings and their trend (a "
+        "least-squares line), and the holds of each exercise over time. A session with no end "
+        "counts 0 minutes.",
+    )
+    progress.add_argument(
+        "--weeks",
+        type=_weeks,
+        default=DEFAULT_WEEKS,
+        metavar="N",
+        help=f"how many weeks, this one included (default: {DEFAULT_WEEKS})",
+    )
+    progress.add_argument(
+        "--png", type=Path, metavar="FILE", help="also draw the figures into a PNG image"
+    )
+    progress.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     following = commands.add_parser(
         "next",

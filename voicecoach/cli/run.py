@@ -1,12 +1,11 @@
 """`run`: a coaching session, on the microphone, typed (--text) or driven by a --script
 timeline on simulated time; what it plans from the history, the simulated room of --echo, the
-full-duplex audio of --barge-in, the terminal's status line and `--wait`."""
+full-duplex audio of --barge-in, the terminal's live view (voicecoach/liveview) and `--wait`."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import shutil
 import sys
 import tempfile
 import time
@@ -23,11 +22,12 @@ from voicecoach.cli.common import (
     read_history,
     settings_of,
     speaker_for,
+    voice_of,
     warn,
 )
 from voicecoach.cli.options import Options
 from voicecoach.config import check_config, scaled_holds
-from voicecoach.core.catalog import Catalog
+from voicecoach.core.catalog import Catalog, RoutineItem
 from voicecoach.core.errors import VoiceCoachError
 
 if TYPE_CHECKING:
@@ -41,21 +41,8 @@ if TYPE_CHECKING:
     from voicecoach.speaking.speakers import Speaker
 
 
-class _Terminal:
-    """Transcript lines scroll; the status line stays at the bottom, redrawn in place."""
-
-    def __init__(self) -> None:
-        self.status_text = ""
-
-    def show(self, text: str) -> None:
-        sys.stdout.write("\r\033[K" + text + "\n")
-        self.status(self.status_text)
-
-    def status(self, text: str) -> None:
-        self.status_text = text
-        width = shutil.get_terminal_size().columns - 1
-        sys.stdout.write("\r\033[K" + text[:width])
-        sys.stdout.flush()
+EXERCISES_ROUTINE = "exercises"
+"""The history's name for a session of --exercise choices."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,12 +63,21 @@ def _plan_session(options: Options, catalog: Catalog, journal: Journal | None) -
     from voicecoach.core.progression import plan_from_history, practised, resume_point
     from voicecoach.core.timeline import Timeline, load_timeline
 
+    if options.script is not None and options.exercises:
+        raise VoiceCoachError("--exercise makes its own session: not with --script")
     if options.script is not None:
         if options.resume:
             raise VoiceCoachError("--resume carries on a live or typed session, not a --script")
         timeline = load_timeline(options.script, catalog)
         if journal is None:
             return _SessionPlan(options.script.stem, timeline, {})
+    elif options.exercises:
+        if options.routine is not None or options.resume:
+            raise VoiceCoachError(
+                "--exercise makes its own session: not with --routine or --resume"
+            )
+        chosen = tuple(RoutineItem(catalog.find(name).id) for name in options.exercises)
+        timeline = Timeline(chosen, ())
     else:
         timeline = Timeline(tuple(catalog.routine(_routine(options)).items), ())
     assert journal is not None, "live and typed runs are journaled"
@@ -103,7 +99,13 @@ def _plan_session(options: Options, catalog: Catalog, journal: Journal | None) -
     plan = plan_from_history(catalog, sessions)
     for suggestion in plan.suggestions:
         print(f"voicecoach: {suggestion}")
-    routine = options.script.stem if options.script is not None else _routine(options)
+    routine = (
+        options.script.stem
+        if options.script is not None
+        else EXERCISES_ROUTINE
+        if options.exercises
+        else _routine(options)
+    )
     return _SessionPlan(
         routine,
         Timeline(tuple(plan.apply(timeline.items)), timeline.events),
@@ -114,6 +116,7 @@ def _plan_session(options: Options, catalog: Catalog, journal: Journal | None) -
 
 def cmd_run(options: Options) -> int:
     from voicecoach.app import JsonLog, ScriptedRun, open_log
+    from voicecoach.core.session import summary_lines
     from voicecoach.memory.home import is_first_session, mark_first_session_done
     from voicecoach.memory.journal import Journal
 
@@ -177,17 +180,27 @@ def cmd_run(options: Options) -> int:
             resume_session=resumption.session_id if resumption else None,
             opening=resumption.opening if resumption else "",
             known=plan.known,
+            voice=voice_of(options),
             room=room,
             echo_canceller=canceller,
         )
-        if sys.stdout.isatty() and live:
-            terminal = _Terminal()
-            run.show, run.status = terminal.show, terminal.status
+        terminal: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+        if sys.stdout.isatty() and live:  # the full-screen live view, readable from 2 m
+            from voicecoach.core.display import live_view
+            from voicecoach.liveview import LiveTerminal
+
+            live_terminal = LiveTerminal(
+                lambda: live_view(run.session, run.now, run.last_heard), typed=options.typed
+            )
+            run.show, run.status = live_terminal.show, live_terminal.status
+            terminal = live_terminal
         else:  # a pipe or a file (the service's log): each line as it happens
             run.show = lambda text: print(text, flush=True)
         if live:
             mark_first_session_done()  # the notice is said once, in the first live session
-        run.run()
+        with terminal:  # the live view ends with the session (it prints the transcript)
+            run.run()
+        print("\n".join(summary_lines(run.session.report(run.now))))
         reduction = run.echo_meter.reduction_db
         if reduction is not None:
             print(
@@ -209,10 +222,10 @@ def _duplex(options: Options, resources: contextlib.ExitStack) -> tuple[Speaker,
         raise VoiceCoachError("--barge-in plays the coach's voice: not with --mute or --speak-to")
     canceller = SpeexEchoCanceller()
     resources.callback(canceller.close)
-    settings = settings_of(options)
+    voice = voice_of(options)
     duplex = DuplexAudio(canceller, input_device(options), output_device(options))
     resources.enter_context(duplex)
-    speaker = DuplexSpeaker(duplex, rate=settings.speech_rate, volume=settings.volume)
+    speaker = DuplexSpeaker(duplex, rate=voice.rate_wpm, volume=voice.volume)
     return speaker, duplex
 
 
@@ -222,7 +235,6 @@ def _simulated_room(
     """--echo `echo_db`: the coach's rendered speech heard back through a simulated room (a WAV
     speaker, to a temporary file unless --speak-to), and the echo canceller (not with
     --no-aec)."""
-    from voicecoach.core.speech import DEFAULT_RATE_WPM
     from voicecoach.hearing.asr.echo import SpeexEchoCanceller
     from voicecoach.hearing.room import PlayedSpeech, SimulatedRoom
     from voicecoach.speaking.speakers import WavSpeaker
@@ -231,7 +243,8 @@ def _simulated_room(
     if path is None:
         folder = resources.enter_context(tempfile.TemporaryDirectory(prefix="voicecoach-"))
         path = Path(folder) / "coach.wav"
-    speaker = WavSpeaker(path, settings_of(options).speech_rate or DEFAULT_RATE_WPM)
+    speaker = WavSpeaker(path, voice_of(options).rate_wpm)
+    speaker.adjust(voice_of(options))
     played = PlayedSpeech(lambda: speaker.spoken, speaker.synthesize)
     room = SimulatedRoom(played, echo_db)
     canceller = None if options.no_aec else SpeexEchoCanceller()

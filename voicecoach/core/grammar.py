@@ -36,7 +36,8 @@ DEFAULT_GRAMMAR_DIR: Final = Path(__file__).resolve().parents[2] / "grammars" / 
 SessionIntent = Literal[
     "next", "previous", "repeat", "pause", "resume", "stop", "skip", "hold_longer",
     "hold_shorter", "set_hold", "easier", "harder", "whats_next", "time_left", "why", "how_to",
-    "help", "pain", "red_flag", "start_exercise", "yes", "no", "rating",
+    "help", "pain", "red_flag", "start_exercise", "yes", "no", "rating", "louder", "softer",
+    "slower", "faster",
 ]  # fmt: skip
 """The commands of a session: the grammar's intents, the session's handlers and the logs."""
 INTENT_NAMES: Final[tuple[SessionIntent, ...]] = get_args(SessionIntent)

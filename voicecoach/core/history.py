@@ -7,13 +7,13 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from voicecoach.core.catalog import MAX_HOLD_S
+from voicecoach.core.catalog import MAX_HOLD_S, MAX_REPS, MAX_SETS
 
 OUTCOMES: Final = ("completed", "stopped", "red_flag")
 
 RecordEvent = Literal[
-    "exercise_done", "skipped", "variation", "hold", "pain", "pain_rating", "red_flag", "ended",
-    "microphone_lost", "microphone_back", "resumed",
+    "exercise_done", "partial", "skipped", "variation", "hold", "pain", "pain_rating",
+    "red_flag", "ended", "microphone_lost", "microphone_back", "resumed",
 ]  # fmt: skip
 """What the session records and the journal stores, as the history reads it back."""
 
@@ -27,7 +27,8 @@ class SessionSummary:
     outcome: str | None
     """"completed", "stopped", "red_flag", or None for an unfinished session."""
     exercises: tuple[dict[str, Any], ...]
-    """What happened to each exercise: done, skipped, pain, ratings, variation, hold."""
+    """What happened to each exercise: its result (done, partial or skipped) with the reps done
+    of planned, pain, ratings, variation, hold."""
     finished: tuple[str, ...] = ()
     """The exercises done or skipped, in order (one a routine has twice appears twice)."""
 
@@ -47,6 +48,14 @@ def _values(data: object) -> dict[str, Any]:
     hold = values.get("hold_s")
     if isinstance(hold, int) and not isinstance(hold, bool) and 0 <= hold <= MAX_HOLD_S:
         checked["hold_s"] = hold
+    for count in ("reps_done", "reps_planned"):
+        reps = values.get(count)
+        if (
+            isinstance(reps, int)
+            and not isinstance(reps, bool)
+            and 0 <= reps <= MAX_REPS * MAX_SETS * 2
+        ):
+            checked[count] = reps
     level = values.get("level")
     if isinstance(level, int) and not isinstance(level, bool) and 0 <= level <= 10:
         checked["level"] = level
@@ -65,9 +74,13 @@ def summarize(row: tuple[Any, ...], events: list[tuple[Any, Any, Any]]) -> Sessi
             entry["variation"] = values.get("variation")
         elif kind == "hold":  # changed during the exercise
             entry["hold_s"] = values.get("hold_s")
-        elif kind in ("exercise_done", "skipped"):
-            entry["result"] = "done" if kind == "exercise_done" else "skipped"
-            finished.append(exercise)
+        elif kind in ("exercise_done", "skipped", "partial"):
+            entry["result"] = {"exercise_done": "done"}.get(kind, kind)
+            if kind != "partial":  # a partial exercise is carried on next time
+                finished.append(exercise)
+            for count in ("reps_done", "reps_planned"):
+                if count in values:
+                    entry[count] = values[count]
             entry["variation"] = values.get("variation")
             entry["hold_s"] = values.get("hold_s")
         elif kind == "pain":

@@ -105,6 +105,20 @@ def practised(sessions: Sequence[SessionSummary]) -> frozenset[tuple[str, str | 
     )
 
 
+def not_finished(items: Sequence[RoutineItem], session: SessionSummary) -> list[RoutineItem]:
+    """The routine's items `session` did not finish, in order: each occurrence of an exercise
+    done or skipped passes one item of it; a partial one is done again. `next` and
+    `run --resume` both go by this."""
+    to_pass = Counter(session.finished)
+    remaining: list[RoutineItem] = []
+    for item in items:
+        if to_pass[item.exercise_id]:
+            to_pass[item.exercise_id] -= 1
+        else:
+            remaining.append(item)
+    return remaining
+
+
 def next_step(catalog: Catalog, sessions: Sequence[SessionSummary]) -> NextStep:
     """The routine and exercise to do next, and why."""
     if not sessions:
@@ -128,12 +142,11 @@ def next_step(catalog: Catalog, sessions: Sequence[SessionSummary]) -> NextStep:
             "Something hurt last time: step back to the gentle routine.",
         )
     if last.outcome is None or last.outcome == "stopped":
-        done = {str(e["exercise"]) for e in last.exercises}
-        remaining = [i.exercise_id for i in routine.items if i.exercise_id not in done]
+        remaining = not_finished(routine.items, last)
         if remaining:
             return NextStep(
                 routine_id,
-                remaining[0],
+                remaining[0].exercise_id,
                 f"Your last {routine.name} session stopped early: carry on where you left off.",
             )
     return NextStep(
@@ -187,17 +200,13 @@ def resume_point(catalog: Catalog, sessions: Sequence[SessionSummary]) -> Resump
         )
     plan = plan_from_history(catalog, sessions[1:])
     entries = {str(e["exercise"]): e for e in last.exercises}
-    to_pass = Counter(last.finished)  # occurrences done or skipped, per exercise
     holds = dict(plan.holds)
     items: list[RoutineItem] = []
-    for item in plan.apply(catalog.routine(last.routine).items):
-        if to_pass[item.exercise_id]:
-            to_pass[item.exercise_id] -= 1
-            continue
+    for item in not_finished(plan.apply(catalog.routine(last.routine).items), last):
         entry = entries.get(item.exercise_id, {})
         if isinstance(entry.get("hold_s"), int):
             holds[item.exercise_id] = entry["hold_s"]
-        if not items and "variation" in entry and not entry.get("result"):
+        if not items and "variation" in entry and entry.get("result") in (None, "partial"):
             item = RoutineItem(item.exercise_id, entry["variation"])  # switched to, mid-way
         items.append(item)
     if not items:

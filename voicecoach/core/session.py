@@ -19,7 +19,7 @@ from voicecoach.core.catalog import Catalog, Caution, Dose, Exercise, RoutineIte
 from voicecoach.core.grammar import SessionIntent, SlotValue, session_intent
 from voicecoach.core.history import RecordEvent
 from voicecoach.core.intents import Intent
-from voicecoach.core.speech import estimate_speech_s
+from voicecoach.core.speech import DEFAULT_RATE_WPM, VoiceSettings, estimate_speech_s
 
 Phase = Literal[
     "intro", "get_ready", "hold", "relax", "reps", "switch_side", "rest", "paused",
@@ -34,6 +34,10 @@ RELAX_S: Final = 3.0
 SWITCH_SIDE_S: Final = 5.0
 REP_PACE_S: Final = 4.0
 """Time given to one rep of a movement that is not held (cat-cow, leg lifts)."""
+BREATH_IN_S: Final = 4.0
+BREATH_OUT_S: Final = 6.0
+"""A breathing exercise is paced breath by breath: in for BREATH_IN_S, out for BREATH_OUT_S (the
+coach's pacing: the articles give none, only "a nice, long breath in" and "a long exhale")."""
 HOLD_STEP_S: Final = 5
 """What "hold longer" and "hold shorter" add or take away."""
 MIN_HOLD_S: Final = 3
@@ -51,7 +55,18 @@ MISHEARD_SAY: Final = "Sorry, say that again?"
 # Phases that wait for the person and stop the clock.
 WAITING_PHASES: Final = ("paused", "confirm_stop", "pain_check", "done")
 ANSWERED_WHEN_DONE: Final[frozenset[SessionIntent]] = frozenset(
-    {"repeat", "why", "how_to", "pain", "red_flag", "rating"}
+    {
+        "repeat",
+        "why",
+        "how_to",
+        "pain",
+        "red_flag",
+        "rating",
+        "louder",
+        "softer",
+        "slower",
+        "faster",
+    }
 )
 """What the coach still answers once the session is over; anything else gets "The session is
 over." ("previous" or an exercise name does not start exercising again)."""
@@ -93,7 +108,14 @@ class Record:
     data: Mapping[str, SlotValue | None]
 
 
-Action = Say | StateChanged | Record
+@dataclass(frozen=True)
+class VoiceChanged:
+    """The person asked the coach to speak louder, softer, slower or faster: from now on."""
+
+    voice: VoiceSettings
+
+
+Action = Say | StateChanged | Record | VoiceChanged
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,12 @@ class Step:
     @property
     def name(self) -> str:
         return self.variation.name if self.variation else self.exercise.name
+
+    @property
+    def reps_planned(self) -> int:
+        """Reps of the whole exercise: every set, on each side."""
+        dose = self.dose
+        return dose.reps * dose.sets * (2 if dose.per_side else 1)
 
     @property
     def variation_id(self) -> str | None:
@@ -149,6 +177,7 @@ class Session:
         hold_overrides: Mapping[str, int] | None = None,
         opening: str = "",
         known: Collection[tuple[str, str | None]] = (),
+        voice: VoiceSettings | None = None,
     ) -> None:
         """`opening`: said first (e.g. "Welcome back" when an unfinished session resumes).
         `known`: the exercises (id, variation id or None) the person has done before, which
@@ -168,6 +197,8 @@ class Session:
         self.first_session = first_session
         self.opening = opening
         self.known = frozenset(known)
+        self.voice = voice or VoiceSettings()
+        """How the coach speaks now ("louder", "slower"... change it)."""
         self._hinted_how_to = False
         self.speech_s = speech_s
         self.hold_for: dict[str, int] = dict(hold_overrides or {})
@@ -177,6 +208,13 @@ class Session:
         self.set = 1
         self.rep = 1
         self.timed = _Timed("intro", 0.0)
+        self.reps_done = 0
+        """Reps finished of the exercise being done (each side and set counts)."""
+        self.results: list[Record] = []
+        """How each exercise ended (done, partial, skipped), in order."""
+        self.ratings: list[int] = []
+        """The pain ratings given (0-10)."""
+        self.started_at = 0.0
         self.last_said = ""
         self._waiting_from: _Timed | None = None
         """The timed phase a pause, a stop question or a pain check interrupted."""
@@ -214,6 +252,7 @@ class Session:
     # --- events ----------------------------------------------------------------------------
 
     def start(self, now: float) -> list[Action]:
+        self.started_at = now
         actions: list[Action] = []
         if self.first_session:
             flags = " ".join(f.text for f in self.catalog.red_flags if f.urgent)
@@ -290,6 +329,28 @@ class Session:
             return [*said, record, *self._back_to_timed(self._speech_end(now, said))]
         return [*self._say("The microphone is back. Say resume when you're ready."), record]
 
+    def report(self, now: float) -> SessionReport:
+        """What this session did so far: each exercise's result and reps, the time, the pain
+        ratings, and where to carry on."""
+        passed = [r.data["exercise"] for r in self.results if r.event != "partial"]
+        resume = next(
+            (step.name for step in self.steps if not _take(passed, step.exercise.id)), None
+        )
+        return SessionReport(
+            exercises=tuple(
+                ExerciseResult(
+                    name=self.catalog.exercise(str(r.data["exercise"])).name,
+                    result=r.event,
+                    reps_done=int(r.data.get("reps_done") or 0),
+                    reps_planned=int(r.data.get("reps_planned") or 0),
+                )
+                for r in self.results
+            ),
+            minutes=max(0.0, now - self.started_at) / 60,
+            ratings=tuple(self.ratings),
+            resume_with=resume,
+        )
+
     # --- building phases -------------------------------------------------------------------
 
     def _say(self, text: str) -> list[Action]:
@@ -311,6 +372,7 @@ class Session:
 
     def _speech_end(self, now: float, actions: list[Action]) -> float:
         spoken = sum(self.speech_s(a.text) for a in actions if isinstance(a, Say))
+        spoken *= DEFAULT_RATE_WPM / self.voice.rate_wpm  # the estimate is for the default rate
         return now + spoken + (SPEECH_GAP_S if spoken else 0.0)
 
     def _intro(self, now: float, before: list[Action] | None = None) -> list[Action]:
@@ -321,6 +383,7 @@ class Session:
         self.side = "left" if step.dose.per_side else None
         self.set = 1
         self.rep = 1
+        self.reps_done = 0
         short = not self.first_session and (step.exercise.id, step.variation_id) in self.known
         parts = [f"Next: {step.name}."]
         if not short:
@@ -364,6 +427,11 @@ class Session:
                 cues.append((ends - 3, Say("Three, two, one.")))
             cues.append((ends, Say("And relax.")))
             return said + self._enter("hold", ends, cues)
+        if step.exercise.category == "breathing":
+            said = self._say(f"Breath {self.rep} of {dose.reps}. Breathe in.")
+            start = self._speech_end(now, said)
+            out: list[tuple[float, Action]] = [(start + BREATH_IN_S, Say("And out, slowly."))]
+            return said + self._enter("reps", start + BREATH_IN_S + BREATH_OUT_S, out)
         said = self._say(f"Rep {self.rep} of {dose.reps}{side}.")
         start = self._speech_end(now, said)
         return said + self._enter("reps", start + REP_PACE_S)
@@ -381,6 +449,8 @@ class Session:
             self.rep = 1
             self.side = "left" if dose.per_side else None
             return self._start_rep(now)
+        if phase in ("hold", "reps"):
+            self.reps_done += 1
         if phase in ("hold", "reps", "relax"):
             if phase == "hold" and self.rep < dose.reps:
                 return self._enter("relax", now + RELAX_S)
@@ -397,7 +467,7 @@ class Session:
             if self.set < dose.sets:
                 said = self._say(f"Rest for {dose.rest_s} seconds.")
                 return said + self._enter("rest", self._speech_end(now, said) + dose.rest_s)
-            actions: list[Action] = [Record("exercise_done", self._record())]
+            actions: list[Action] = [self._result("exercise_done")]
             return actions + self._next_exercise(now)
         return []  # pragma: no cover - waiting phases do not time out here
 
@@ -406,11 +476,28 @@ class Session:
             "exercise": self.step.exercise.id,
             "variation": self.step.variation.id if self.step.variation else None,
             "hold_s": self.hold_s(),
+            "reps_done": self.reps_done,
+            "reps_planned": self.step.reps_planned,
         }
+
+    def _moved_on(self) -> Record:
+        """What leaving the exercise now means for the history: done when every rep was,
+        partial when some were, skipped when none."""
+        if self.reps_done >= self.step.reps_planned:
+            return self._result("exercise_done")
+        return self._result("partial" if self.reps_done else "skipped")
+
+    def _result(self, event: RecordEvent) -> Record:
+        """The record of how an exercise ended, kept for the end-of-session summary."""
+        record = Record(event, self._record())
+        self.results.append(record)
+        return record
 
     def _next_exercise(self, now: float) -> list[Action]:
         if self.index + 1 >= len(self.steps):
-            said = self._say("That's the whole routine. Well done.")
+            said = self._say_sentences(
+                ["That's the whole routine. Well done.", *summary_sentences(self.report(now))]
+            )
             return [*said, Record("ended", {"completed": 1}), *self._enter("done", now)]
         self.index += 1
         return self._intro(now)
@@ -457,7 +544,9 @@ class Session:
     def _on_yes(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         if self.phase == "confirm_stop":
             self._waiting_from = None
-            said = self._say("Okay, we'll stop here. Well done today.")
+            said = self._say_sentences(
+                ["Okay, we'll stop here. Well done today.", *summary_sentences(self.report(now))]
+            )
             return [*said, Record("ended", {"completed": 0}), *self._enter("done", now)]
         if self.phase == "pain_check":
             return self._on_easier(slots, now)
@@ -470,11 +559,11 @@ class Session:
 
     def _on_next(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         self._waiting_from = None
-        return [Record("exercise_done", self._record()), *self._next_exercise(now)]
+        return [self._moved_on(), *self._next_exercise(now)]
 
     def _on_skip(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         self._waiting_from = None
-        return [Record("skipped", self._record()), *self._next_exercise(now)]
+        return [self._result("skipped"), *self._next_exercise(now)]
 
     def _on_previous(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         self._waiting_from = None
@@ -485,6 +574,27 @@ class Session:
         if not self.last_said:
             return self._say("I haven't said anything yet.")
         return [Say(sentence) for sentence in sentences(self.last_said)]
+
+    def _change_voice(self, rate_steps: int, volume_steps: int, word: str) -> list[Action]:
+        """`word`: loud, soft, slow or fast."""
+        voice = self.voice.changed(rate_steps, volume_steps)
+        if voice == self.voice:
+            return self._say(f"That's as {word} as I go.")
+        self.voice = voice
+        comparative = f"{word}er"
+        return [VoiceChanged(voice), *self._say(f"Okay, {comparative}. Is this better?")]
+
+    def _on_louder(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        return self._change_voice(0, 1, "loud")
+
+    def _on_softer(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        return self._change_voice(0, -1, "soft")
+
+    def _on_slower(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        return self._change_voice(-1, 0, "slow")
+
+    def _on_faster(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
+        return self._change_voice(1, 0, "fast")
 
     def _on_how_to(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         """The steps of the exercise being done, without changing where the session is."""
@@ -516,16 +626,27 @@ class Session:
         return self._change_hold(int(seconds) if isinstance(seconds, int) else self.hold_s(), now)
 
     def _switch_variation(self, direction: str, now: float) -> list[Action]:
+        """The easier or harder form; from an easier form "harder" goes back to the standard
+        one (and from a harder form "easier" does)."""
         step = self.step
-        choices = [
-            v for v in step.exercise.variations if v.direction == direction and v != step.variation
-        ]
-        if not choices:
-            return self._say(f"There's no {direction} version of {step.exercise.name}.")
+        current = step.variation
+        target: Variation | None
+        if current is not None and current.direction != direction:
+            target = None  # back to the standard form
+        else:
+            choices = [
+                v for v in step.exercise.variations if v.direction == direction and v != current
+            ]
+            if not choices:
+                return self._say(f"There's no {direction} version of {step.exercise.name}.")
+            target = choices[0]
         self._waiting_from = None
-        self.steps[self.index] = replace(step, variation=choices[0])
+        self.steps[self.index] = replace(step, variation=target)
         return [
-            Record("variation", {"exercise": step.exercise.id, "variation": choices[0].id}),
+            Record(
+                "variation",
+                {"exercise": step.exercise.id, "variation": target.id if target else None},
+            ),
             *self._intro(now),
         ]
 
@@ -598,6 +719,7 @@ class Session:
         level = slots.get("level")
         level = level if isinstance(level, int) else 0
         record = Record("pain_rating", {"exercise": self.step.exercise.id, "level": level})
+        self.ratings.append(level)
         if level <= MILD_PAIN_MAX:
             return [record, *self._say("Okay, let's go on."), *self._back_to_timed(now)]
         if level <= MODERATE_PAIN_MAX:
@@ -651,6 +773,10 @@ HANDLERS: Final[Mapping[SessionIntent, Handler]] = {
     "pain": Session._on_pain,
     "rating": Session._on_rating,
     "red_flag": Session._on_red_flag,
+    "louder": Session._on_louder,
+    "softer": Session._on_softer,
+    "slower": Session._on_slower,
+    "faster": Session._on_faster,
 }
 """What the session does for each command: one handler per intent of grammar.SessionIntent."""
 
@@ -658,3 +784,91 @@ HANDLERS: Final[Mapping[SessionIntent, Handler]] = {
 def sentences(text: str) -> list[str]:
     """`text` cut into its sentences (a sentence ends with . ! or ? before a capital)."""
     return [part for part in _SENTENCE_END.split(text.strip()) if part]
+
+
+def _take(ids: list[SlotValue | None], wanted: str) -> bool:
+    """Removes one `wanted` from `ids`; whether there was one."""
+    if wanted in ids:
+        ids.remove(wanted)
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    name: str
+    result: RecordEvent
+    """exercise_done, partial or skipped."""
+    reps_done: int
+    reps_planned: int
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """The end-of-session summary, said and printed."""
+
+    exercises: tuple[ExerciseResult, ...]
+    minutes: float
+    ratings: tuple[int, ...]
+    """Pain ratings given, in order."""
+    resume_with: str | None
+    """The first exercise not finished (None when every one was done or skipped)."""
+
+    def count(self, result: RecordEvent) -> int:
+        return sum(1 for e in self.exercises if e.result == result)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary_sentences(report: SessionReport) -> list[str]:
+    """The summary as the coach says it: a few short sentences."""
+    done, partial, skipped = (
+        report.count("exercise_done"), report.count("partial"), report.count("skipped"),
+    )  # fmt: skip
+    parts = [f"{_plural(done, 'exercise')} done"]
+    if partial:
+        parts.append(f"{partial} partly")
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    reps = sum(e.reps_done for e in report.exercises)
+    planned = sum(e.reps_planned for e in report.exercises)
+    minutes = max(1, round(report.minutes))
+    sentences = [
+        f"Today: {', '.join(parts)}.",
+        f"{reps} of {planned} reps, in {_plural(minutes, 'minute')}.",
+    ]
+    if report.ratings:
+        levels = ", ".join(str(level) for level in report.ratings)
+        sentences.append(f"Pain you rated: {levels}, out of ten.")
+    if report.resume_with is not None:
+        sentences.append(f"Next time, carry on with {report.resume_with}.")
+    return sentences
+
+
+RESULT_WORDS: Final = {"exercise_done": "done", "partial": "partly done", "skipped": "skipped"}
+
+
+def summary_lines(report: SessionReport) -> list[str]:
+    """The summary as printed at the end of a run: one line per exercise, then the totals."""
+    lines = ["", "session summary:"]
+    for exercise in report.exercises:
+        word = RESULT_WORDS.get(exercise.result, exercise.result)
+        lines.append(
+            f"  {exercise.name}: {word}, {exercise.reps_done} of {exercise.reps_planned} reps"
+        )
+    lines += [f"  {sentence}" for sentence in summary_sentences(report)]
+    return lines
+
+
+def session_length_s(catalog: Catalog, items: list[RoutineItem], step_s: float = 1.0) -> float:
+    """How long a session of `items` takes when nobody says anything (the coach's speech by
+    its estimate, every hold, rep, rest and switch of side), found by running it."""
+    session = Session(catalog, items)
+    now = 0.0
+    session.start(now)
+    while session.phase != "done":
+        now += step_s
+        session.tick(now)
+    return now

@@ -113,3 +113,28 @@ class SpeechSchedule:
             if utterance.start_s <= now_s:
                 return utterance
         return None
+
+
+MIN_RATE_WPM: Final = 110
+MAX_RATE_WPM: Final = 240
+RATE_STEP_WPM: Final = 20
+"""What "slower" and "faster" take away or add."""
+MIN_VOLUME: Final = 0.2
+VOLUME_STEP: Final = 0.2
+"""What "softer" and "louder" take away or add (volume is 0 to 1)."""
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """How the coach speaks: words per minute and volume (0 to 1)."""
+
+    rate_wpm: int = DEFAULT_RATE_WPM
+    volume: float = 1.0
+
+    def changed(self, rate_steps: int = 0, volume_steps: int = 0) -> VoiceSettings:
+        """Slower, faster, softer or louder by whole steps, within the limits."""
+        rate = self.rate_wpm + rate_steps * RATE_STEP_WPM
+        volume = round(self.volume + volume_steps * VOLUME_STEP, 2)
+        return VoiceSettings(
+            max(MIN_RATE_WPM, min(MAX_RATE_WPM, rate)), max(MIN_VOLUME, min(1.0, volume))
+        )

@@ -184,7 +184,7 @@ class DuplexSpeaker(QueuedSpeaker):
         while (item := self._inbox.get()) is not None:
             try:
                 samples = render_espeak(self._program, item.text, self.rate, self.voice)
-                if self.volume != 1.0:
+                if self.volume is not None and self.volume != 1.0:
                     samples = (samples * self.volume).astype(np.int16)
                 with self._lock:
                     if item.generation == self._generation:

@@ -29,6 +29,7 @@ from voicecoach.core.speech import (
     DEFAULT_RATE_WPM,
     SpeechSchedule,
     Spoken,
+    VoiceSettings,
     estimate_speech_s,
     speakable,
 )
@@ -85,6 +86,10 @@ class Speaker(Protocol):
 
     def speaking(self, now_s: float) -> bool:
         """Whether the coach is talking (or has something queued) at session time `now_s`."""
+        ...
+
+    def adjust(self, voice: VoiceSettings) -> None:
+        """Speaks at `voice`'s rate and volume from the next utterance on."""
         ...
 
     def close(self) -> None:
@@ -144,6 +149,10 @@ class MuteSpeaker(_ClosesOnExit):
         self._latest_s = max(self._latest_s, now_s)
         return self._schedule.at(now_s) is not None
 
+    def adjust(self, voice: VoiceSettings) -> None:
+        """Only the rate matters here: it sets how long each utterance takes."""
+        self.rate = voice.rate_wpm
+
     def close(self) -> None:
         """Nothing to release."""
 
@@ -195,6 +204,8 @@ class WavSpeaker(_ClosesOnExit):
         """espeak-ng speaking rate (-s), words per minute."""
         self.voice = voice
         """espeak-ng voice (-v), e.g. "en-us+f2"; None for espeak-ng's default."""
+        self.volume = 1.0
+        """0 to 1: the rendered speech is scaled by it."""
         self._program = program
         self._schedule = SpeechSchedule()
         self._audio: dict[int, Samples] = {}
@@ -240,6 +251,8 @@ class WavSpeaker(_ClosesOnExit):
         if not speakable(text):
             return 0.0
         samples = self.synthesize(text)
+        if self.volume != 1.0:
+            samples = (samples * self.volume).astype(np.int16)
         start_s = max(at_s, 0.0, self._written / SAMPLE_RATE)
         placed = self._schedule.place(text, start_s, samples.size / SAMPLE_RATE)
         self._audio[len(self._schedule.spoken) - 1] = samples
@@ -261,6 +274,9 @@ class WavSpeaker(_ClosesOnExit):
         self._latest_s = max(self._latest_s, now_s)
         self._write_final()
         return self._schedule.at(now_s) is not None
+
+    def adjust(self, voice: VoiceSettings) -> None:
+        self.rate, self.volume = voice.rate_wpm, voice.volume
 
     def _end(self) -> int:
         """The end of the timeline (of its last utterance), in samples."""
@@ -336,6 +352,7 @@ class QueuedSpeaker(_ClosesOnExit):
     Subclasses start `_thread` (running their worker) and give `stop()`."""
 
     rate: int
+    volume: float | None
 
     def __init__(self) -> None:
         self._inbox: queue.Queue[_Utterance | None] = queue.Queue()
@@ -368,6 +385,10 @@ class QueuedSpeaker(_ClosesOnExit):
             self._pending += 1
             self._inbox.put(_Utterance(text, self._generation))
         return estimate_speech_s(text, self.rate)
+
+    def adjust(self, voice: VoiceSettings) -> None:
+        """The worker reads the rate and volume as it starts each utterance."""
+        self.rate, self.volume = voice.rate_wpm, voice.volume
 
     def speaking(self, now_s: float) -> bool:
         """Whether an utterance is playing or queued (`now_s` is not needed: real time)."""
@@ -483,6 +504,9 @@ class Pyttsx3Speaker(QueuedSpeaker):
             if not stale:
                 finished.clear()
                 _settle_espeak_driver(engine)
+                engine.setProperty("rate", self.rate)  # "slower", "louder"... apply from here
+                if self.volume is not None:
+                    engine.setProperty("volume", self.volume)
                 self._speak(engine, item.text, finished)
             with self._lock:
                 self._pending -= 1
@@ -616,7 +640,7 @@ class DeviceSpeaker(QueuedSpeaker):
 
     def _play(self, item: _Utterance) -> None:
         samples = render_espeak(self._program, item.text, self.rate, self.voice)
-        if self.volume != 1.0:
+        if self.volume is not None and self.volume != 1.0:
             samples = (samples * self.volume).astype(samples.dtype)
         with self._sounddevice.RawOutputStream(
             samplerate=SAMPLE_RATE, device=self.device, channels=1, dtype="int16"
