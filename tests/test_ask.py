@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_cli import assert_one_line_error, run
 from tests.test_recognition import assert_as_known
 from voicecoach.core.catalog import Catalog
 from voicecoach.core.grammar import QUESTION_NAMES, load_grammar
@@ -18,6 +17,8 @@ from voicecoach.hearing.audio import read_wav
 from voicecoach.hearing.audiotests import Case, load_script, run_cases
 from voicecoach.hearing.recognition import build_engine, hear_file
 from voicecoach.memory.journal import Journal
+from voicecoach.testing import assert_one_line_error
+from voicecoach.testing import run_cli as run
 
 AUDIO = Path(__file__).parent / "audio"
 

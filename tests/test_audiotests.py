@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import assert_one_line_error, run
 from voicecoach.hearing.audiotests import ScriptError, load_script
+from voicecoach.testing import assert_one_line_error
+from voicecoach.testing import run_cli as run
 
 AUDIO = Path(__file__).parent / "audio"
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import assert_one_line_error, run
 from voicecoach.cli import main
 from voicecoach.config import config_path
 from voicecoach.core.catalog import DEFAULT_CATALOG_PATH
+from voicecoach.testing import assert_one_line_error
+from voicecoach.testing import run_cli as run
 
 BUNDLED = DEFAULT_CATALOG_PATH.read_text(encoding="utf-8")
 DEEP_ARRAY = "a = " + "[" * 5000 + "]" * 5000 + "\n"

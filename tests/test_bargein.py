@@ -12,7 +12,6 @@ from typing import Final
 import numpy as np
 import pytest
 
-from tests.test_cli import assert_one_line_error, run
 from voicecoach.app import LEARN_ROOM_S, JsonLog, ScriptedRun
 from voicecoach.core.catalog import Catalog, RoutineItem
 from voicecoach.core.gate import GATE_TAIL_S, HalfDuplexGate
@@ -33,7 +32,8 @@ from voicecoach.hearing.room import (
     room_response,
 )
 from voicecoach.speaking.speakers import WavSpeaker, render_espeak
-from voicecoach.testing import read_log
+from voicecoach.testing import assert_one_line_error, read_log
+from voicecoach.testing import run_cli as run
 
 AUDIO = Path(__file__).resolve().parent / "audio" / "en"
 COACH = (

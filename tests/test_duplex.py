@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 
 from tests.test_bargein import energy_db
-from tests.test_cli import assert_one_line_error, run
 from voicecoach.hearing.asr.echo import SpeexEchoCanceller
 from voicecoach.hearing.audio import AudioError, Samples
 from voicecoach.hearing.room import room_response
 from voicecoach.speaking import duplex as duplex_module
 from voicecoach.speaking.duplex import DuplexAudio, DuplexSpeaker
 from voicecoach.speaking.speakers import render_espeak
+from voicecoach.testing import assert_one_line_error
+from voicecoach.testing import run_cli as run
 
 BLOCK = 320
 SENTENCE = (

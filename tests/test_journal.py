@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from tests.test_cli import assert_one_line_error, run
 from voicecoach.cli import main
 from voicecoach.core.catalog import load_catalog
 from voicecoach.memory.home import data_dir
 from voicecoach.memory.journal import JOURNAL_FILE, Journal, JournalError
+from voicecoach.testing import assert_one_line_error
+from voicecoach.testing import run_cli as run
 
 
 def test_sessions_newest_first_with_their_exercises(tmp_path: Path) -> None:

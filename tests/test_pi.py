@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_cli import assert_one_line_error, run
 from voicecoach.config import Config, ConfigError, config_path, load_config, scaled_holds
 from voicecoach.core.catalog import Catalog, RoutineItem
 from voicecoach.core.intents import CommandIndex
 from voicecoach.doctor import check_microphone, check_writable, level_dbfs, meter
+from voicecoach.testing import assert_one_line_error
+from voicecoach.testing import run_cli as run
 
 
 def write_config(text: str) -> Path:

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from tests.test_cli import run
 from voicecoach.core.catalog import Catalog, RoutineItem
 from voicecoach.core.history import SessionSummary
 from voicecoach.core.progression import (
@@ -20,6 +19,7 @@ from voicecoach.core.progression import (
 )
 from voicecoach.memory.home import mark_first_session_done
 from voicecoach.memory.journal import Journal
+from voicecoach.testing import run_cli as run
 
 
 def summary(
