@@ -427,3 +427,29 @@ def test_deep_breathing_is_paced_breath_by_breath(catalog: Catalog) -> None:
     next_breath = wait_for("Breath 2 of 5. Breathe in.")
     assert next_breath - breathe_out == pytest.approx(BREATH_OUT_S, abs=0.15)
     assert "Breath 5 of 5" in said(run.until("done"))
+
+
+@pytest.mark.parametrize("how", ["stop", "start_exercise", "red_flag"])
+def test_leaving_an_exercise_mid_way_records_the_reps_done(catalog: Catalog, how: str) -> None:
+    run = Run(catalog, items("pelvic-tilt", "bridge"))
+    run.until("hold")
+    run.until("relax")  # one rep done
+    if how == "stop":
+        run.say("stop")
+        got = run.say("yes")
+    else:
+        got = run.say(how, **SLOTS.get(how, {}))
+    partial = [r for r in records(got) if r.event == "partial"]
+    assert len(partial) == 1 and partial[0].data["exercise"] == "pelvic-tilt"
+    assert partial[0].data["reps_done"] == 1
+    report = run.session.report(run.clock.now())
+    assert report.exercises[0].result == "partial"
+
+
+def test_the_minutes_said_and_printed_are_the_session_s_own(catalog: Catalog) -> None:
+    run = Run(catalog, items("pelvic-tilt"))
+    run.say("stop")
+    run.say("yes")
+    ended = run.clock.now()
+    run.wait_ms(120_000)
+    assert run.session.report(run.clock.now()).minutes == pytest.approx(ended / 60)

@@ -215,6 +215,8 @@ class Session:
         self.ratings: list[int] = []
         """The pain ratings given (0-10)."""
         self.started_at = 0.0
+        self.ended_at = math.inf
+        """Session time the session ended (inf until it does)."""
         self.last_said = ""
         self._waiting_from: _Timed | None = None
         """The timed phase a pause, a stop question or a pain check interrupted."""
@@ -346,7 +348,7 @@ class Session:
                 )
                 for r in self.results
             ),
-            minutes=max(0.0, now - self.started_at) / 60,
+            minutes=max(0.0, min(now, self.ended_at) - self.started_at) / 60,
             ratings=tuple(self.ratings),
             resume_with=resume,
         )
@@ -367,6 +369,8 @@ class Session:
     def _enter(
         self, phase: Phase, ends_at: float, cues: list[tuple[float, Action]] | None = None
     ) -> list[Action]:
+        if phase == "done":
+            self.ended_at = min(self.ended_at, ends_at)
         self.timed = _Timed(phase, ends_at, cues or [])
         return [self._state()]
 
@@ -487,6 +491,15 @@ class Session:
             return self._result("exercise_done")
         return self._result("partial" if self.reps_done else "skipped")
 
+    def _leave(self) -> list[Record]:
+        """Leaving the exercise on the way elsewhere (another exercise, the end): the reps
+        done are recorded (partial, or done when they were all done); none, nothing."""
+        if not self.reps_done:
+            return []
+        record = self._moved_on()
+        self.reps_done = 0  # recorded once
+        return [record]
+
     def _result(self, event: RecordEvent) -> Record:
         """The record of how an exercise ended, kept for the end-of-session summary."""
         record = Record(event, self._record())
@@ -544,10 +557,11 @@ class Session:
     def _on_yes(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         if self.phase == "confirm_stop":
             self._waiting_from = None
+            left = self._leave()
             said = self._say_sentences(
                 ["Okay, we'll stop here. Well done today.", *summary_sentences(self.report(now))]
             )
-            return [*said, Record("ended", {"completed": 0}), *self._enter("done", now)]
+            return [*left, *said, Record("ended", {"completed": 0}), *self._enter("done", now)]
         if self.phase == "pain_check":
             return self._on_easier(slots, now)
         return self._say("Okay.")
@@ -567,8 +581,9 @@ class Session:
 
     def _on_previous(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         self._waiting_from = None
+        left = self._leave()
         self.index = max(0, self.index - 1)
-        return self._intro(now)
+        return [*left, *self._intro(now)]
 
     def _on_repeat(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         if not self.last_said:
@@ -689,13 +704,14 @@ class Session:
     def _on_start_exercise(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         wanted = str(slots.get("exercise", ""))
         self._waiting_from = None
+        left = self._leave()
         for index, step in enumerate(self.steps):
             if step.exercise.id == wanted:
                 self.index = index
-                return self._intro(now)
+                return [*left, *self._intro(now)]
         self.steps.insert(self.index + 1, Step(self.catalog.exercise(wanted)))
         self.index += 1
-        return self._intro(now)
+        return [*left, *self._intro(now)]
 
     def _on_pain(self, slots: Mapping[str, SlotValue], now: float) -> list[Action]:
         if self.phase == "done":
@@ -745,7 +761,8 @@ class Session:
             return [*said, Record("red_flag", {"exercise": None})]
         self._waiting_from = None
         record = Record("red_flag", {"exercise": self.step.exercise.id})
-        return [*said, record, Record("ended", {"completed": 0}), *self._enter("done", now)]
+        ending = [*self._leave(), Record("ended", {"completed": 0})]
+        return [*said, record, *ending, *self._enter("done", now)]
 
 
 Handler = Callable[[Session, Mapping[str, SlotValue], float], list[Action]]
@@ -837,7 +854,9 @@ def summary_sentences(report: SessionReport) -> list[str]:
     minutes = max(1, round(report.minutes))
     sentences = [
         f"Today: {', '.join(parts)}.",
-        f"{reps} of {planned} reps, in {_plural(minutes, 'minute')}.",
+        f"{reps} of {planned} reps, in {_plural(minutes, 'minute')}."
+        if planned
+        else f"In {_plural(minutes, 'minute')}.",
     ]
     if report.ratings:
         levels = ", ".join(str(level) for level in report.ratings)
