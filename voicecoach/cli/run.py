@@ -243,8 +243,9 @@ def _simulated_room(
     if path is None:
         folder = resources.enter_context(tempfile.TemporaryDirectory(prefix="voicecoach-"))
         path = Path(folder) / "coach.wav"
-    speaker = WavSpeaker(path, voice_of(options).rate_wpm)
-    speaker.adjust(voice_of(options))
+    voice = voice_of(options)
+    speaker = WavSpeaker(path, voice.rate_wpm)
+    speaker.adjust(voice)
     played = PlayedSpeech(lambda: speaker.spoken, speaker.synthesize)
     room = SimulatedRoom(played, echo_db)
     canceller = None if options.no_aec else SpeexEchoCanceller()

@@ -113,10 +113,7 @@ def phase_length_s(session: Session) -> int | None:
     (the last rep's longer one, where the dose has one), the rest, or the short pauses."""
     phase, dose = session.phase, session.step.dose
     if phase == "hold":
-        hold = session.hold_s()
-        if session.rep == dose.reps and dose.last_hold_s and hold:
-            hold = max(hold, dose.last_hold_s)
-        return hold
+        return session.rep_hold_s()
     if phase == "rest":
         return dose.rest_s
     short = {"get_ready": GET_READY_S, "relax": RELAX_S, "switch_side": SWITCH_SIDE_S}

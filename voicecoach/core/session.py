@@ -19,7 +19,7 @@ from voicecoach.core.catalog import Catalog, Caution, Dose, Exercise, RoutineIte
 from voicecoach.core.grammar import SessionIntent, SlotValue, session_intent
 from voicecoach.core.history import RecordEvent
 from voicecoach.core.intents import Intent
-from voicecoach.core.speech import DEFAULT_RATE_WPM, VoiceSettings, estimate_speech_s
+from voicecoach.core.speech import VoiceSettings, estimate_speech_s
 
 Phase = Literal[
     "intro", "get_ready", "hold", "relax", "reps", "switch_side", "rest", "paused",
@@ -173,7 +173,7 @@ class Session:
         items: list[RoutineItem],
         *,
         first_session: bool = False,
-        speech_s: Callable[[str], float] = estimate_speech_s,
+        speech_s: Callable[[str, float], float] = estimate_speech_s,
         hold_overrides: Mapping[str, int] | None = None,
         opening: str = "",
         known: Collection[tuple[str, str | None]] = (),
@@ -234,6 +234,14 @@ class Session:
     @property
     def step(self) -> Step:
         return self.steps[self.index]
+
+    def rep_hold_s(self) -> int:
+        """The hold of the rep being done: the exercise's hold, or the last rep's longer one
+        where the dose has one."""
+        hold, dose = self.hold_s(), self.step.dose
+        if self.rep == dose.reps and dose.last_hold_s and hold:
+            return max(hold, dose.last_hold_s)
+        return hold
 
     def hold_s(self, step: Step | None = None) -> int:
         step = step or self.step
@@ -375,8 +383,8 @@ class Session:
         return [self._state()]
 
     def _speech_end(self, now: float, actions: list[Action]) -> float:
-        spoken = sum(self.speech_s(a.text) for a in actions if isinstance(a, Say))
-        spoken *= DEFAULT_RATE_WPM / self.voice.rate_wpm  # the estimate is for the default rate
+        rate = self.voice.rate_wpm
+        spoken = sum(self.speech_s(a.text, rate) for a in actions if isinstance(a, Say))
         return now + spoken + (SPEECH_GAP_S if spoken else 0.0)
 
     def _intro(self, now: float, before: list[Action] | None = None) -> list[Action]:
@@ -414,9 +422,7 @@ class Session:
         step = self.step
         dose = step.dose
         side = f" on your {self.side} side" if self.side else ""
-        hold = self.hold_s()
-        if self.rep == dose.reps and dose.last_hold_s and hold:
-            hold = max(hold, dose.last_hold_s)
+        hold = self.rep_hold_s()
         if hold:
             text = f"Rep {self.rep} of {dose.reps}{side}. Hold for {hold} seconds."
             said = self._say(text)

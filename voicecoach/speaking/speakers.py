@@ -497,6 +497,7 @@ class Pyttsx3Speaker(QueuedSpeaker):
 
         engine.connect("finished-utterance", on_finished)
         self._ready.set()
+        applied = (self.rate, self.volume)  # what _start_engine set
         while (item := self._inbox.get()) is not None:
             with self._lock:
                 stale = item.generation != self._generation
@@ -504,9 +505,11 @@ class Pyttsx3Speaker(QueuedSpeaker):
             if not stale:
                 finished.clear()
                 _settle_espeak_driver(engine)
-                engine.setProperty("rate", self.rate)  # "slower", "louder"... apply from here
-                if self.volume is not None:
-                    engine.setProperty("volume", self.volume)
+                if (self.rate, self.volume) != applied:  # "slower", "louder"...: from here on
+                    applied = (self.rate, self.volume)
+                    engine.setProperty("rate", self.rate)
+                    if self.volume is not None:
+                        engine.setProperty("volume", self.volume)
                 self._speak(engine, item.text, finished)
             with self._lock:
                 self._pending -= 1
