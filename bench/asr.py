@@ -5,6 +5,7 @@ Systems (columns):
                the verifier (decoder scores fused with the speech embedding)
   before       the engine before the verifier: PocketSphinx's energy endpointer and the
                decoder-only confidence model
+  decoder      the Silero endpointer with the decoder-only confidence model (no embedding)
   naive JSGF   PocketSphinx with the commands as a JSGF grammar, energy endpointer, every
                decode taken as a command (what a first attempt would do)
   full LM      PocketSphinx with its full English language model, then fuzzy matching
@@ -86,6 +87,7 @@ BABBLE_TEXTS = [  # spoken by the test voices, for the continuous babble
 SYSTEM_NAMES = {
     "voicecoach": "voicecoach",
     "before": "before",
+    "decoder": "decoder only",
     "jsgf": "naive JSGF",
     "full-lm": "full LM",
     "vosk": "vosk",
@@ -142,6 +144,8 @@ def make_system(key: str, grammar: Grammar, index: CommandIndex) -> tuple[Engine
         return PocketSphinxEngine(grammar), "silero"
     if key == "before":
         return PocketSphinxEngine(grammar, rejection="decoder"), "energy"
+    if key == "decoder":
+        return PocketSphinxEngine(grammar, rejection="decoder"), "silero"
     if key == "jsgf":
         return JsgfEngine(grammar), "energy"
     if key == "full-lm":
@@ -266,21 +270,34 @@ def human_clips(folder: Path, index: CommandIndex, every: int) -> list[Clip]:
 def tv_streams(folder: Path, minutes: float) -> dict[str, Samples]:
     """The human sentences joined into a TV-like stream (one talker at a time) of at most
     `minutes`, and three such streams, offset, as babble."""
-    rng = np.random.default_rng(7)
     rows = [r for r in read_manifest(folder) if r["kind"] == "sentence"]
-    rng.shuffle(rows)
+    if not rows:  # a set of words only (digits, say): no stream
+        return {}
+    return joined_as_tv([folder / row["path"] for row in rows], minutes, "")
+
+
+def joined_as_tv(paths: list[Path], minutes: float, label: str) -> dict[str, Samples]:
+    """The recordings at `paths`, shuffled, at one level, one after another with short pauses
+    (looped until `minutes`), and three such streams, offset, as babble."""
+    rng = np.random.default_rng(7)
+    order = list(paths)
+    rng.shuffle(order)
     parts: list[Samples] = []
     total = 0
-    for row in rows:
-        speech = read_wav(folder / row["path"])
-        speech = to_int16(speech * (3000 / (active_rms(speech) or 1.0)))
-        parts += [speech, silence(float(rng.uniform(*TV_GAP_S)))]
-        total += speech.size
-        if total > minutes * 60 * SAMPLE_RATE:
-            break
+    while total <= minutes * 60 * SAMPLE_RATE:
+        for path in order:
+            speech = read_wav(path)
+            speech = to_int16(speech * (3000 / (active_rms(speech) or 1.0)))
+            parts += [speech, silence(float(rng.uniform(*TV_GAP_S)))]
+            total += speech.size
+            if total > minutes * 60 * SAMPLE_RATE:
+                break
     stream = np.concatenate(parts)
     mixed = sum(np.roll(stream.astype(np.float64), k * stream.size // 3) for k in range(3))
-    return {"TV-like speech": stream, "three-talker babble": to_int16(np.asarray(mixed) / 2)}
+    return {
+        f"TV-like speech{label}": stream,
+        f"three-talker babble{label}": to_int16(np.asarray(mixed) / 2),
+    }
 
 
 def recognise(
@@ -418,6 +435,11 @@ def main() -> None:
     parser.add_argument(
         "--tv-minutes", type=float, default=15.0, help="length of the TV-like stream"
     )
+    parser.add_argument(
+        "--tv-from-tests",
+        action="store_true",
+        help="also a TV-like stream of the test clips' other speech (test voices, quiet)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="systems run in parallel")
     args = parser.parse_args()
 
@@ -434,6 +456,9 @@ def main() -> None:
         index = build_index(load_grammar(load_catalog(), context=context))
         clips += human_clips(args.human, index, args.human_every)
         streams = tv_streams(args.human, args.tv_minutes)
+    if args.tv_from_tests:
+        other = [c.path for c in clips if c.row == "other speech rejected, clean"]
+        streams |= joined_as_tv(other, args.tv_minutes, " (test voices)")
     jobs = [(key, context, clips, streams) for key in keys]
     with multiprocessing.Pool(min(args.jobs, len(jobs))) as pool:
         results = dict(pool.map(run_system, jobs, chunksize=1))

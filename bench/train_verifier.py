@@ -5,10 +5,11 @@ Tuning speech, all synthetic and none of it from a test set: every grammar test 
 *dev* set's commands and out-of-domain sentences, bare numbers, and the everyday words and
 TV-like sentences of bench/data/verifier_negatives.txt, each spoken several times by random
 training voices (voicecoach.hearing.synthetic.training_voice: no test voice among them) at
-random pace and pitch, clean, in pink noise (5-20 dB), in babble of other training voices
-(8-20 dB) and in simulated rooms (reverberation). Every clip goes through the same endpointer
-and decoder as live audio; each segment gives the decoder's scores, its pooled embedding and
-whether the decode means what was said.
+random pace and pitch, some through a band-limited, tilted microphone (microphone_colour), clean,
+in pink noise (5-20 dB), in babble of other training voices (8-20 dB) and in simulated rooms
+(reverberation). Every clip goes through the same endpointer and decoder as live audio; each
+segment gives the decoder's scores, its pooled embedding and whether the decode means what was
+said.
 
 Two models are fitted: an intent classifier on the pooled embedding (multinomial logistic), and
 a logistic fusion of the decoder's scores with that classifier's opinion of the decoded intent,
@@ -18,7 +19,8 @@ REJECTION_TARGET of the non-command segments; an intent whose own non-command de
 higher gets a higher threshold.
 
 Needs espeak-ng, flite and festival with festvox-kallpc16k and festvox-kdlpc16k (Debian).
-Clips and features are cached in out/verifier/.
+Clips and features are cached in out/verifier/. The bundled weights come from the defaults
+(2 renditions, 2 workers: about 20 minutes on a 2-core machine).
 
     .venv/bin/python bench/train_verifier.py [--renditions N] [--workers N] [--write]
 """
@@ -54,6 +56,7 @@ from voicecoach.hearing.asr.verifier import (
 from voicecoach.hearing.audio import SAMPLE_RATE
 from voicecoach.hearing.synthetic import (
     babble,
+    microphone_colour,
     mix_at_snr,
     pink_noise,
     reverberate,
@@ -115,6 +118,8 @@ def render(item: Item, seed: int, talkers: list[Any]) -> tuple[Any, str]:
     condition = str(rng.choice(["clean", "pink", "babble", "room"], p=[0.3, 0.25, 0.25, 0.2]))
     if condition == "room" or rng.random() < 0.2:
         speech = reverberate(speech, float(rng.uniform(0.2, 0.7)), seed)
+    if rng.random() < 0.3:  # people's microphones: phones, laptops, 8 kHz recordings
+        speech = microphone_colour(speech, seed)
     if condition == "pink":
         speech = mix_at_snr(speech, pink_noise(speech.size, seed), float(rng.uniform(5, 20)))
     elif condition == "babble":
@@ -213,7 +218,9 @@ def fusion_rows(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--renditions", type=int, default=4, help="renditions per sentence")
+    parser.add_argument(
+        "--renditions", type=int, default=2, help="renditions per sentence (single words: twice)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="write the verifier file")
     args = parser.parse_args()

@@ -201,3 +201,18 @@ def reverberate(samples: Samples, rt60_s: float, seed: int) -> Samples:
     wet = np.fft.irfft(spectrum, size)[: samples.size]  # convolution, by FFT: rooms are long
     level = active_rms(samples) / (active_rms(to_int16(wet)) or 1.0)
     return to_int16(np.clip(wet * level, -32000, 32000))
+
+
+def microphone_colour(samples: Samples, seed: int) -> Samples:
+    """`samples` as a cheaper microphone or a phone hears them: cut above a random frequency
+    between 3.5 and 7.5 kHz (an 8 kHz recording resampled has nothing above 4 kHz) and tilted
+    by a random slope of -6 to +6 dB across the band, at the same active level."""
+    rng = np.random.default_rng(seed)
+    spectrum = np.fft.rfft(samples.astype(np.float64))
+    frequencies = np.fft.rfftfreq(samples.size, 1 / SAMPLE_RATE)
+    cutoff = float(rng.uniform(3500.0, 7500.0))
+    tilt_db = float(rng.uniform(-6.0, 6.0)) * (frequencies / (SAMPLE_RATE / 2) - 0.5)
+    spectrum *= 10 ** (tilt_db / 20) / (1.0 + (frequencies / cutoff) ** 12)
+    coloured = np.fft.irfft(spectrum, samples.size)
+    level = active_rms(samples) / (active_rms(to_int16(coloured)) or 1.0)
+    return to_int16(np.clip(coloured * level, -32000, 32000))
