@@ -271,14 +271,15 @@ def tv_streams(folder: Path, minutes: float) -> dict[str, Samples]:
     """The human sentences joined into a TV-like stream (one talker at a time) of at most
     `minutes`, and three such streams, offset, as babble."""
     rows = [r for r in read_manifest(folder) if r["kind"] == "sentence"]
-    if not rows:  # a set of words only (digits, say): no stream
-        return {}
     return joined_as_tv([folder / row["path"] for row in rows], minutes, "")
 
 
 def joined_as_tv(paths: list[Path], minutes: float, label: str) -> dict[str, Samples]:
     """The recordings at `paths`, shuffled, at one level, one after another with short pauses
-    (looped until `minutes`), and three such streams, offset, as babble."""
+    (looped until `minutes`), and three such streams, offset, as babble; none when there are
+    no recordings (a human set of words only, say)."""
+    if not paths:
+        return {}
     rng = np.random.default_rng(7)
     order = list(paths)
     rng.shuffle(order)

@@ -127,6 +127,13 @@ def silence(seconds: float) -> Samples:
     return np.zeros(round(seconds * SAMPLE_RATE), np.int16)
 
 
+def close_stream(stream: object | None) -> None:
+    """Stops and closes a sounddevice stream (None: nothing to do)."""
+    if stream is not None:
+        stream.stop()  # type: ignore[attr-defined]
+        stream.close()  # type: ignore[attr-defined]
+
+
 class Microphone:
     """Frames from an input device, as a context manager and an iterator.
 
@@ -168,11 +175,8 @@ class Microphone:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        stream = self._stream
-        self._stream = None
-        if stream is not None:
-            stream.stop()  # type: ignore[attr-defined]
-            stream.close()  # type: ignore[attr-defined]
+        stream, self._stream = self._stream, None
+        close_stream(stream)
 
     def reopen(self) -> bool:
         """Closes the stream and opens the device again (after it was unplugged); True when

@@ -188,6 +188,12 @@ def training_voice(rng: np.random.Generator) -> Voice:
     return Voice("espeak", f"{language}+{variant}", rate, pitch)
 
 
+def at_level_of(original: Samples, changed: npt.NDArray[np.float64]) -> Samples:
+    """`changed` (a filtered `original`) scaled back to `original`'s active level, as int16."""
+    level = active_rms(original) / (active_rms(to_int16(changed)) or 1.0)
+    return to_int16(np.clip(changed * level, -32000, 32000))
+
+
 def reverberate(samples: Samples, rt60_s: float, seed: int) -> Samples:
     """`samples` in a simulated room: convolved with exponentially decaying noise whose level
     falls 60 dB in `rt60_s` (a direct path first), at the same active level as before."""
@@ -199,8 +205,7 @@ def reverberate(samples: Samples, rt60_s: float, seed: int) -> Samples:
     size = samples.size + length - 1
     spectrum = np.fft.rfft(samples.astype(np.float64), size) * np.fft.rfft(response, size)
     wet = np.fft.irfft(spectrum, size)[: samples.size]  # convolution, by FFT: rooms are long
-    level = active_rms(samples) / (active_rms(to_int16(wet)) or 1.0)
-    return to_int16(np.clip(wet * level, -32000, 32000))
+    return at_level_of(samples, wet)
 
 
 def microphone_colour(samples: Samples, seed: int) -> Samples:
@@ -213,6 +218,4 @@ def microphone_colour(samples: Samples, seed: int) -> Samples:
     cutoff = float(rng.uniform(3500.0, 7500.0))
     tilt_db = float(rng.uniform(-6.0, 6.0)) * (frequencies / (SAMPLE_RATE / 2) - 0.5)
     spectrum *= 10 ** (tilt_db / 20) / (1.0 + (frequencies / cutoff) ** 12)
-    coloured = np.fft.irfft(spectrum, samples.size)
-    level = active_rms(samples) / (active_rms(to_int16(coloured)) or 1.0)
-    return to_int16(np.clip(coloured * level, -32000, 32000))
+    return at_level_of(samples, np.fft.irfft(spectrum, samples.size))

@@ -28,6 +28,7 @@ from voicecoach.hearing.audio import (
     SAMPLE_RATE,
     AudioError,
     Samples,
+    close_stream,
     load_sounddevice,
 )
 from voicecoach.speaking.speakers import QueuedSpeaker, VoiceError, render_espeak
@@ -86,9 +87,7 @@ class DuplexAudio:
         traceback: TracebackType | None,
     ) -> None:
         stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.stop()  # type: ignore[attr-defined]
-            stream.close()  # type: ignore[attr-defined]
+        close_stream(stream)
 
     def _exchange(
         self, captured: bytes, playback: memoryview, frames: int, time: object, status: object
