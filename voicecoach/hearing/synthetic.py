@@ -27,17 +27,21 @@ class Voice:
     """A TTS voice with its speaking rate and pitch: `engine` is "espeak" or "flite"."""
 
     engine: str
-    """"espeak" (espeak-ng), "flite" or "festival" (its text2wave)."""
+    """"espeak" (espeak-ng, its mbrola voices "mb-..." too), "flite", "festival" (its
+    text2wave) or "pico" (SVOX Pico's pico2wave)."""
     name: str
     speed: int = 160
-    """Words per minute (espeak); for flite and festival, 100 * duration stretch (100 = normal)."""
+    """Words per minute (espeak); for flite and festival, 100 * duration stretch (100 = normal);
+    for pico, its speed level (100 = normal, lower is slower)."""
     pitch: int = 50
-    """espeak pitch 0-99; ignored by flite."""
+    """espeak pitch 0-99; pico pitch level (100 = normal); ignored by flite and festival."""
 
     @property
     def id(self) -> str:
         if self.engine in ("flite", "festival"):
             return f"{self.engine}-{self.name}-{self.speed}"
+        if self.engine == "pico":
+            return f"pico-{self.name}-{self.speed}-{self.pitch}"
         return f"espeak-{self.name.replace('+', '-')}-{self.speed}-{self.pitch}"
 
 
@@ -64,10 +68,17 @@ def synthesize(text: str, voice: Voice) -> Samples:
             stretch = f"{voice.speed / 100:.2f}"
             setup = f"(voice_{voice.name}) (Parameter.set 'Duration_Stretch {stretch})"
             command = ["text2wave", "-eval", setup, "-o", str(out)]
+        elif voice.engine == "pico":
+            marked = (
+                f"<speed level='{voice.speed}'><pitch level='{voice.pitch}'>{text}</pitch></speed>"
+            )
+            command = ["pico2wave", "-l", voice.name, "-w", str(out), marked]
         else:
             raise VoiceCoachError(f"unknown TTS engine {voice.engine!r}")
         if shutil.which(command[0]) is None:
-            package = {"text2wave": "festival"}.get(command[0], command[0])
+            package = {"text2wave": "festival", "pico2wave": "libttspico-utils"}.get(
+                command[0], command[0]
+            )
             raise VoiceCoachError(f"{command[0]} is not installed: apt-get install {package}")
         if voice.engine == "festival":
             spoken = text.encode()
@@ -161,30 +172,61 @@ TUNING_VOICES: Final = (
 
 # The verifier's training voices (bench/train_verifier.py): many more, and still none of the test
 # voices' variants (espeak-ng) or speakers (flite slt, awb, rms). Festival's kal and ked are
-# diphone voices cut from recordings of two men.
+# diphone voices cut from recordings of two men; the MBROLA voices (espeak-ng's "mb-" voices and
+# festival's "_mbrola" ones) are diphones of recorded speakers too, some of them speaking English
+# with a German, French, Dutch, Swedish, Polish, Hungarian, Romanian, Greek or Afrikaans accent;
+# SVOX Pico's en-US is a statistical voice trained on one woman.
 TRAINING_ESPEAK_VARIANTS: Final = (
     "f1", "f3", "f5", "m2", "m4", "m6", "m7", "edward", "linda", "steph", "travis", "john",
     "david", "max", "robert", "zac", "victor", "shelby", "Alicia", "Andrea", "Caleb", "Lee",
     "Mike", "Paul", "Quincy", "Rob", "Storm", "anika", "grandma", "grandpa", "norbert", "Gene",
 )  # fmt: skip
 TRAINING_ESPEAK_LANGUAGES: Final = ("en-us", "en-gb", "en-029", "en-gb-x-rp", "en-us-nyc")
+TRAINING_MBROLA_VOICES: Final = (
+    "mb-us1", "mb-us2", "mb-en1", "en-german-1", "en-german-2", "en-german-4", "en-german-6",
+    "en-french-1", "en-dutch", "en-swedish", "en-polish", "en-hungarian", "en-romanian",
+    "en-greek", "en-afrikaans",
+)  # fmt: skip
 TRAINING_FIXED_VOICES: Final = (
     Voice("flite", "kal16", 100),
     Voice("flite", "kal", 105),
     Voice("festival", "kal_diphone", 100),
     Voice("festival", "ked_diphone", 100),
+    Voice("festival", "us1_mbrola", 100),
+    Voice("festival", "us2_mbrola", 100),
+    Voice("festival", "en1_mbrola", 100),
+)
+TRAINING_PICO_LANGUAGES: Final = ("en-US",)
+# Voices neither the tests nor training use, for checking that tuning carries over to new
+# speakers (bench/devset.py): pico's British woman, MBROLA us3 and four accented speakers.
+HELD_OUT_VOICES: Final = (
+    Voice("pico", "en-GB", 100, 100),
+    Voice("espeak", "mb-us3", 150, 50),
+    Voice("festival", "us3_mbrola", 100),
+    Voice("espeak", "en-german-3", 155, 55),
+    Voice("espeak", "en-german-5", 145, 45),
+    Voice("espeak", "en-french-4", 150, 60),
+    Voice("espeak", "en-swedish-f", 160, 50),
 )
 
 
 def training_voice(rng: np.random.Generator) -> Voice:
-    """A random training voice: an espeak-ng variant at a random rate and pitch (three in four
-    draws) or one of the recorded-speaker voices at a random pace."""
-    if rng.random() < 0.25:
+    """A random training voice: an espeak-ng formant variant at a random rate and pitch (two in
+    five draws), an MBROLA voice through espeak-ng (one in four), a recorded-speaker voice of
+    flite or festival at a random pace, or Pico at a random speed and pitch."""
+    draw = rng.random()
+    if draw < 0.2:
         fixed = TRAINING_FIXED_VOICES[int(rng.integers(len(TRAINING_FIXED_VOICES)))]
         return Voice(fixed.engine, fixed.name, int(rng.integers(85, 125)))
+    if draw < 0.3:
+        language = TRAINING_PICO_LANGUAGES[int(rng.integers(len(TRAINING_PICO_LANGUAGES)))]
+        return Voice("pico", language, int(rng.integers(75, 125)), int(rng.integers(80, 125)))
+    rate, pitch = int(rng.integers(125, 200)), int(rng.integers(20, 80))
+    if draw < 0.55:
+        name = TRAINING_MBROLA_VOICES[int(rng.integers(len(TRAINING_MBROLA_VOICES)))]
+        return Voice("espeak", name, rate, pitch)
     language = TRAINING_ESPEAK_LANGUAGES[int(rng.integers(len(TRAINING_ESPEAK_LANGUAGES)))]
     variant = TRAINING_ESPEAK_VARIANTS[int(rng.integers(len(TRAINING_ESPEAK_VARIANTS)))]
-    rate, pitch = int(rng.integers(125, 200)), int(rng.integers(20, 80))
     return Voice("espeak", f"{language}+{variant}", rate, pitch)
 
 
