@@ -1,36 +1,42 @@
 """Recognition figures, every system on the same audio in the same run.
 
 Systems (columns):
-  voicecoach   the embedded default: Silero endpointer, PocketSphinx on the command grammar,
-               the verifier (decoder scores fused with the speech embedding)
-  before       the engine before the verifier: PocketSphinx's energy endpointer and the
-               decoder-only confidence model
-  decoder      the Silero endpointer with the decoder-only confidence model (no embedding)
-  naive JSGF   PocketSphinx with the commands as a JSGF grammar, energy endpointer, every
-               decode taken as a command (what a first attempt would do)
-  full LM      PocketSphinx with its full English language model, then fuzzy matching
+  voicecoach   the embedded default: the front end (noise floor, RNNoise), the Silero
+               endpointer that tracks the room's background, PocketSphinx on the command
+               grammar, the verifier (decoder scores fused with the speech embedding)
+  no-denoise   the same without RNNoise
+  no-rejection the same, every decode taken as a command (what the decoder gets right)
+  decoder      the same front end and endpointer with the decoder-only confidence model
+  naive        PocketSphinx with the short commands (at most two words, every intent) as a
+               JSGF grammar, its energy endpointer, every decode taken as a command (what a
+               first attempt would do)
+  jsgf         the same with every sentence of the grammar (slow: slower than real time)
+  full-lm      PocketSphinx with its full English language model, then fuzzy matching
   vosk         Vosk on the grammar (needs a model, see models/README.md)
+Recordings are heard as `voicecoach recognize` hears a file: the endpointer knows the
+recording's background from the start (stream.recording_recognizer), except for the naive,
+jsgf and full-lm systems, which hear it as it comes.
 
 Audio (rows):
   the test clips (tests/audio/cases.toml; synthetic test voices never used in training):
   commands and other speech, clean, in pink noise at 10 dB and babble at 15 dB; the clean
   commands again in *continuous* noise (3 s of it before the command and 1.5 s after, as in a
   room with a fan or a TV on); and, with --human DIR, real people: words that are commands
-  (digits answer the pain question; yes, no, stop...), words that are not, and sentences.
+  (digits answer the pain question), words that are not, and sentences: the "eval" half of
+  the human set only (bench/humanset.py), speakers the verifier never trained on.
   With --human, the sentences are also joined into one stream, as from a TV, and played alone
   and as three-talker babble: every command heard in them is a false command (per hour).
 
-    .venv/bin/python bench/asr.py [--systems voicecoach,before,jsgf] [--human DIR] [--limit N]
+    .venv/bin/python bench/asr.py [--systems voicecoach,naive] [--human DIR] [--limit N]
 
 The human set is not in the repository (see bench/README.md for where its recordings come
-from); its folder holds manifest.tsv (path, kind word|sentence, text, speaker, source,
-license) and the 16 kHz WAV files. No figure here is used to tune anything.
+from); its folder holds manifest.tsv (path, kind word|sentence|noise, text, speaker, source,
+license, rate) and the 16 kHz WAV files. No figure here is used to tune anything.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import multiprocessing
 import subprocess
 import sys
@@ -47,6 +53,7 @@ from voicecoach.core.catalog import load_catalog
 from voicecoach.core.grammar import Grammar, load_grammar, to_jsgf
 from voicecoach.core.intents import CommandIndex, build_index, match
 from voicecoach.hearing.asr import Decoded, Engine
+from voicecoach.hearing.asr.frontend import Denoiser
 from voicecoach.hearing.asr.pocketsphinx_engine import (
     PocketSphinxEngine,
     clean_words,
@@ -55,7 +62,7 @@ from voicecoach.hearing.asr.pocketsphinx_engine import (
     new_decoder,
     read_pronunciations,
 )
-from voicecoach.hearing.asr.stream import Recognizer
+from voicecoach.hearing.asr.stream import Recognizer, recording_recognizer
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, silence, to_int16
 from voicecoach.hearing.audiotests import load_script
 from voicecoach.hearing.recognition import AFTER_RECORDING_S, build_engine, understand
@@ -67,6 +74,9 @@ from voicecoach.hearing.synthetic import (
     pink_noise,
     synthesize,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from humanset import read_human_set
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "audio" / "cases.toml"
@@ -86,9 +96,11 @@ BABBLE_TEXTS = [  # spoken by the test voices, for the continuous babble
 ]
 SYSTEM_NAMES = {
     "voicecoach": "voicecoach",
-    "before": "before",
+    "no-denoise": "no RNNoise",
+    "no-rejection": "no rejection",
     "decoder": "decoder only",
-    "jsgf": "naive JSGF",
+    "naive": "naive JSGF",
+    "jsgf": "JSGF, every sentence",
     "full-lm": "full LM",
     "vosk": "vosk",
 }
@@ -99,12 +111,19 @@ class JsgfEngine:
 
     name = "pocketsphinx-jsgf"
 
-    def __init__(self, grammar: Grammar) -> None:
+    def __init__(self, grammar: Grammar, *, most_words: int = 0) -> None:
+        """`most_words`: only the sentences of at most this many words (0: all of them)."""
         words = grammar.words()
         extra = read_pronunciations(grammar.path / "pronunciations.dict")
+        if most_words:
+            sentences = sorted({p.text for p in grammar.phrases()})
+            short = [t for t in sentences if len(t.split()) <= most_words]
+            jsgf = "#JSGF V1.0;\ngrammar short;\npublic <command> = " + " | ".join(short) + ";\n"
+        else:
+            jsgf = to_jsgf(grammar)
         with tempfile.TemporaryDirectory(prefix="voicecoach-bench-") as folder:
             path = Path(folder) / "commands.gram"
-            path.write_text(to_jsgf(grammar), encoding="utf-8")
+            path.write_text(jsgf, encoding="utf-8")
             small = Path(folder) / "grammar.dict"
             small.write_text(grammar_dictionary(model_paths()["dict"], words, extra), "utf-8")
             self.decoder = new_decoder(jsgf=str(path), dict=str(small))
@@ -138,19 +157,32 @@ class FullLanguageModelEngine(JsgfEngine):
         self._segment = []
 
 
-def make_system(key: str, grammar: Grammar, index: CommandIndex) -> tuple[Engine, str]:
-    """The engine and the endpointer of a system."""
+@dataclass(frozen=True)
+class System:
+    engine: Engine
+    endpointer: str
+    denoiser: Denoiser
+    primed: bool
+    """Whether a recording's background is known from the start, as `voicecoach recognize`
+    hears a file."""
+
+
+def make_system(key: str, grammar: Grammar, index: CommandIndex) -> System:
     if key == "voicecoach":
-        return PocketSphinxEngine(grammar), "silero"
-    if key == "before":
-        return PocketSphinxEngine(grammar, rejection="decoder"), "energy"
+        return System(PocketSphinxEngine(grammar), "silero", "rnnoise", True)
+    if key == "no-denoise":
+        return System(PocketSphinxEngine(grammar), "silero", "none", True)
+    if key == "no-rejection":
+        return System(PocketSphinxEngine(grammar, rejection="none"), "silero", "rnnoise", True)
     if key == "decoder":
-        return PocketSphinxEngine(grammar, rejection="decoder"), "silero"
+        return System(PocketSphinxEngine(grammar, rejection="decoder"), "silero", "rnnoise", True)
+    if key == "naive":
+        return System(JsgfEngine(grammar, most_words=2), "energy", "none", False)
     if key == "jsgf":
-        return JsgfEngine(grammar), "energy"
+        return System(JsgfEngine(grammar), "energy", "none", False)
     if key == "full-lm":
-        return FullLanguageModelEngine(grammar), "energy"
-    return build_engine("vosk", grammar, index), "silero"
+        return System(FullLanguageModelEngine(grammar), "energy", "none", False)
+    return System(build_engine("vosk", grammar, index), "silero", "rnnoise", True)
 
 
 @dataclass(frozen=True)
@@ -242,36 +274,34 @@ def test_clips(script: Path, limit: int) -> list[Clip]:
     return clips
 
 
-def read_manifest(folder: Path) -> list[dict[str, str]]:
-    with (folder / "manifest.tsv").open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
-
-
 def human_clips(folder: Path, index: CommandIndex, every: int) -> list[Clip]:
-    """Human words that are commands, words that are not, and sentences (never commands)."""
+    """The eval half's human words that are commands, words that are not, and sentences
+    (never commands)."""
     clips = []
-    for number, row in enumerate(read_manifest(folder)):
+    recordings = [r for r in read_human_set(folder) if r.half == "eval" and r.kind != "noise"]
+    for number, recording in enumerate(recordings):
         if number % every:
             continue
-        intent = match(row["text"], index) if row["kind"] == "word" and row["text"] else None
+        word = recording.kind == "word" and recording.text
+        intent = match(recording.text, index) if word else None
         exact = intent is not None and intent.score >= 100
-        if row["kind"] == "word" and exact and intent is not None:
+        if word and exact and intent is not None:
             name = "human commands"
             expect, slots = intent.name, tuple(sorted(intent.slots.items()))
-        elif row["kind"] == "word":
+        elif recording.kind == "word":
             name, expect, slots = "human words, not commands, rejected", None, ()
         else:
             name, expect, slots = "human sentences rejected", None, ()
-
-        clips.append(Clip(name, expect, slots, folder / row["path"], "human"))
+        clips.append(Clip(name, expect, slots, recording.path, "human"))
     return clips
 
 
 def tv_streams(folder: Path, minutes: float) -> dict[str, Samples]:
-    """The human sentences joined into a TV-like stream (one talker at a time) of at most
-    `minutes`, and three such streams, offset, as babble."""
-    rows = [r for r in read_manifest(folder) if r["kind"] == "sentence"]
-    return joined_as_tv([folder / row["path"] for row in rows], minutes, "")
+    """The eval half's human sentences joined into a TV-like stream (one talker at a time) of
+    at most `minutes`, and three such streams, offset, as babble."""
+    recordings = read_human_set(folder)
+    paths = [r.path for r in recordings if r.half == "eval" and r.kind == "sentence"]
+    return joined_as_tv(paths, minutes, "")
 
 
 def joined_as_tv(paths: list[Path], minutes: float, label: str) -> dict[str, Samples]:
@@ -302,15 +332,24 @@ def joined_as_tv(paths: list[Path], minutes: float, label: str) -> dict[str, Sam
 
 
 def recognise(
-    engine: Engine, endpointer: str, samples: Samples, index: CommandIndex
+    system: System, samples: Samples, index: CommandIndex
 ) -> Iterator[tuple[str | None, tuple[tuple[str, object], ...], float, float]]:
     """(intent, slots, audio time decided, compute seconds for that frame) per final
-    utterance, as live: 20 ms frames, then a second of quiet."""
-    recognizer = Recognizer(engine, endpointer=endpointer)
+    utterance, as live: 20 ms frames, then a second of quiet (a primed system's front end runs
+    over the whole recording first, to know its background)."""
     audio = np.concatenate([samples, silence(AFTER_RECORDING_S)])
+    if system.primed:
+        recognizer, audio = recording_recognizer(
+            system.engine, audio, endpointer=system.endpointer, denoiser=system.denoiser
+        )
+    else:
+        recognizer = Recognizer(
+            system.engine, endpointer=system.endpointer, denoiser=system.denoiser
+        )
     for start in range(0, audio.size, FRAME):
         before = time.process_time()
-        for utterance in recognizer.accept(audio[start : start + FRAME]):
+        piece = audio[start : start + FRAME]
+        for utterance in recognizer.accept(piece):
             intent = understand(utterance, index).intent
             took = time.process_time() - before
             slots = tuple(sorted(intent.slots.items())) if intent else ()
@@ -329,13 +368,13 @@ def run_system(
     index = build_index(grammar)
     tally = Tally()
     started = time.perf_counter()
-    engine, endpointer = make_system(key, grammar, index)
+    system = make_system(key, grammar, index)
     tally.load_s = time.perf_counter() - started
     name = SYSTEM_NAMES[key]
     for number, clip in enumerate(clips, 1):
         samples = load_clip(clip)
         started = time.process_time()
-        decisions = list(recognise(engine, endpointer, samples, index))
+        decisions = list(recognise(system, samples, index))
         tally.decode_s += time.process_time() - started
         tally.audio_s += samples.size / SAMPLE_RATE
         got = next(((i, s) for i, s, _, _ in decisions if i is not None), None)
@@ -354,7 +393,7 @@ def run_system(
             print(f"  {name}: {number}/{len(clips)}", file=sys.stderr, flush=True)
     for stream_name, samples in streams.items():
         started = time.process_time()
-        heard = [d for d in recognise(engine, endpointer, samples, index) if d[0] is not None]
+        heard = [d for d in recognise(system, samples, index) if d[0] is not None]
         tally.decode_s += time.process_time() - started
         tally.audio_s += samples.size / SAMPLE_RATE
         tally.false_commands[stream_name] = len(heard)
@@ -426,7 +465,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--systems",
-        default="voicecoach,before,jsgf",
+        default="voicecoach,naive",
         help="comma-separated, of: " + ", ".join(SYSTEM_NAMES) + " (default: %(default)s)",
     )
     parser.add_argument("--script", type=Path, default=CASES, help="the test clips' script")

@@ -1,28 +1,36 @@
-"""Trains the verifier (voicecoach/hearing/asr/verifier.json): a second opinion on every command the
-PocketSphinx grammar decoder hears, from Google's speech embedding (asr/embedding.py).
+"""Trains the verifier (voicecoach/hearing/asr/verifier.json): a second opinion on every command
+the PocketSphinx grammar decoder hears, from Google's speech embedding (asr/embedding.py).
 
-Tuning speech, all synthetic and none of it from a test set: every grammar test sentence, the
-*dev* set's commands and out-of-domain sentences, bare numbers, and the everyday words and
-TV-like sentences of bench/data/verifier_negatives.txt, each spoken several times by random
-training voices (voicecoach.hearing.synthetic.training_voice: no test voice among them) at
-random pace and pitch, some through a band-limited, tilted microphone (microphone_colour), clean,
-in pink noise (5-20 dB), in babble of other training voices (8-20 dB) and in simulated rooms
-(reverberation). Every clip goes through the same endpointer and decoder as live audio; each
+Tuning speech, none of it from a test set:
+- synthetic: every grammar test sentence, the *dev* set's commands and out-of-domain sentences,
+  bare numbers, the everyday words and TV-like sentences of bench/data/verifier_negatives.txt and
+  common English words (bench/data/common_words.txt), each spoken by random training voices
+  (voicecoach.hearing.synthetic.training_voice: espeak-ng formant and MBROLA voices, festival,
+  flite, Pico; no test voice and no held-out voice among them) at random pace and pitch;
+- human, with --human DIR (bench/humanset.py, the "tune" half only): digits of three Free
+  Spoken Digit Dataset speakers, the wake-word benchmark's crowd-sourced words (not commands)
+  and RAVDESS sentences of actors 1-12 (not commands).
+Every recording is heard clean, in pink noise (5-20 dB), in babble of training voices (8-20 dB,
+running from before the speech to after it), in the room noises of the human set, or in a
+simulated room (reverberation), some through a band-limited, tilted microphone, at a random
+level, and goes through the same front end, endpointer and decoder as live audio. Each speech
 segment gives the decoder's scores, its pooled embedding and whether the decode means what was
 said.
 
-Two models are fitted: an intent classifier on the pooled embedding (multinomial logistic), and
-a logistic fusion of the decoder's scores with that classifier's opinion of the decoded intent,
-fitted on out-of-fold classifier outputs (sentences split in two halves) so that it learns how
-much to trust the classifier on speech it has not seen. The acceptance threshold rejects
+Two models are fitted: an intent classifier on the pooled embedding (multinomial logistic
+regression; each pain rating is a class of its own, so it checks the number too), and a
+logistic fusion of the decoder's scores with that classifier's opinion of the decoded command,
+fitted on out-of-fold classifier outputs (items split in two halves) so that it learns how much
+to trust the classifier on speech it has not seen. The acceptance threshold rejects
 REJECTION_TARGET of the non-command segments; an intent whose own non-command decodes score
 higher gets a higher threshold.
 
-Needs espeak-ng, flite and festival with festvox-kallpc16k and festvox-kdlpc16k (Debian).
-Clips and features are cached in out/verifier/. The bundled weights come from the defaults
-(2 renditions, 2 workers: about 20 minutes on a 2-core machine).
+Needs espeak-ng with the MBROLA voices, flite, festival with its kal, ked and MBROLA voices, and
+Pico (see bench/README.md). Each item's renditions and their features are cached in
+out/verifier/items.jsonl (a rendition's randomness comes from its item, so a cached item is
+rendered as a fresh run would render it).
 
-    .venv/bin/python bench/train_verifier.py [--renditions N] [--workers N] [--write]
+    .venv/bin/python bench/train_verifier.py [--human DIR] [--renditions N] [--workers N] [--write]
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ import inspect
 import json
 import multiprocessing
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,17 +51,19 @@ import numpy.typing as npt
 from voicecoach.core.grammar import INTENT_NAMES, SlotValue
 from voicecoach.core.labelled import read_labelled
 from voicecoach.core.numbers import number_to_words
+from voicecoach.hearing.asr import embedding, endpoint, frontend, pocketsphinx_engine, stream
 from voicecoach.hearing.asr.confidence import fit_logistic
-from voicecoach.hearing.asr.stream import ENDPOINTERS
 from voicecoach.hearing.asr.verifier import (
     DEFAULT_VERIFIER_PATH,
     FUSION_FEATURES,
     NONE_CLASS,
     IntentClassifier,
     Verifier,
+    class_of,
+    classifier_classes,
     fit_classifier,
 )
-from voicecoach.hearing.audio import SAMPLE_RATE
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav
 from voicecoach.hearing.synthetic import (
     babble,
     microphone_colour,
@@ -64,12 +74,20 @@ from voicecoach.hearing.synthetic import (
     training_voice,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from humanset import read_human_set
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "out" / "verifier"
 REJECTION_TARGET = 0.97
 NEAR_MISS_SHARE = 0.03
 """Share of non-command segments allowed to fall between the near-miss and accept thresholds
 (the coach asks "Sorry, say that again?" for those)."""
+COMMON_WORDS = 1500
+"""How many of bench/data/common_words.txt are spoken (a fixed, seeded sample)."""
+HUMAN_LIMITS = {"word": 1500, "sentence": 360}
+"""At most this many human tuning recordings of each kind that is not a command (all the digits
+are taken): a seeded sample, spread over the sources."""
 TALKER_TEXTS = [
     "the forecast says more rain is coming through the valley by the weekend",
     "our guest tonight has written three books about the history of the railways",
@@ -85,9 +103,29 @@ class Item:
     text: str
     intent: str | None
     slots: dict[str, SlotValue]
+    recording: str = ""
+    """A human recording's path ("" for text to synthesise)."""
+    group: str = ""
+    """What must stay on one side of a split: the text, or a human recording's speaker."""
 
 
-def corpus() -> list[Item]:
+@dataclass
+class Corpus:
+    items: list[Item] = field(default_factory=list)
+
+    def add(self, item: Item) -> None:
+        self.items.append(item)
+
+
+def read_lines(path: Path) -> list[str]:
+    return [
+        line.strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+
+def synthetic_items() -> list[Item]:
     data = ROOT / "tests" / "data"
     items = [
         Item(e.text, e.intent, dict(e.slots))
@@ -95,30 +133,65 @@ def corpus() -> list[Item]:
         + read_labelled(data / "intents_dev.tsv")
     ]
     items += [Item(number_to_words(n), "rating", {"level": n}) for n in range(11)]
-    negatives = (ROOT / "bench" / "data" / "verifier_negatives.txt").read_text(encoding="utf-8")
     items += [
-        Item(line.strip(), None, {})
-        for line in negatives.splitlines()
-        if line.strip() and not line.startswith("#")
+        Item(text, None, {}) for text in read_lines(ROOT / "bench/data/verifier_negatives.txt")
     ]
+    words = read_lines(ROOT / "bench" / "data" / "common_words.txt")
+    rng = np.random.default_rng(5)
+    items += [Item(str(w), None, {}) for w in rng.choice(words, COMMON_WORDS, replace=False)]
     unique: dict[str, Item] = {}
     for item in items:
-        unique.setdefault(item.text, item)
+        unique.setdefault(item.text, Item(item.text, item.intent, item.slots, group=item.text))
     return list(unique.values())
 
 
-def render(item: Item, seed: int, talkers: list[Any]) -> tuple[Any, str]:
-    """One spoken rendition of `item`: a random training voice in a random room, with a
-    random lead of quiet before it and a second after; noise, when there is any, runs through
-    all of it (as it goes on around a person in a room)."""
+def human_items(folder: Path) -> tuple[list[Item], list[Samples]]:
+    """The tuning half's recordings as items (digits are pain ratings, the rest is not a
+    command), and its noise recordings."""
+    digits = {number_to_words(n): n for n in range(10)}
+    items: list[Item] = []
+    others: dict[str, list[Item]] = {"word": [], "sentence": []}
+    noises: list[Samples] = []
+    for recording in read_human_set(folder):
+        if recording.kind == "noise":
+            noises.append(read_wav(recording.path))
+            continue
+        if recording.half != "tune":
+            continue
+        item_path = str(recording.path)
+        if recording.text in digits and recording.speaker.startswith("fsdd-"):
+            level = digits[recording.text]
+            items.append(
+                Item(recording.text, "rating", {"level": level}, item_path, recording.speaker)
+            )
+        elif recording.kind in others:
+            group = f"{recording.speaker}:{recording.text}"
+            others[recording.kind].append(Item(recording.text, None, {}, item_path, group))
+    rng = np.random.default_rng(11)
+    for kind, found in others.items():
+        chosen = rng.permutation(len(found))[: HUMAN_LIMITS[kind]]
+        items += [found[i] for i in sorted(chosen)]
+    return items, noises
+
+
+def render(
+    item: Item, seed: int, talkers: list[Samples], noises: list[Samples]
+) -> tuple[Samples, str]:
+    """One rendition of `item`: a random training voice (or the human recording) in a random
+    room, with a random lead of quiet before it and a second after; noise, when there is any,
+    runs through all of it (as it goes on around a person in a room)."""
     rng = np.random.default_rng(seed)
-    speech = synthesize(item.text, training_voice(rng))
-    lead = np.zeros(int(rng.integers(3200, 16000)), np.int16)
+    speech = (
+        read_wav(item.recording) if item.recording else synthesize(item.text, training_voice(rng))
+    )
+    lead = np.zeros(int(rng.integers(3200, 24000)), np.int16)
     speech = np.concatenate([lead, speech, np.zeros(SAMPLE_RATE, np.int16)])
-    condition = str(rng.choice(["clean", "pink", "babble", "room"], p=[0.3, 0.25, 0.25, 0.2]))
-    if condition == "room" or rng.random() < 0.2:
+    conditions = ["clean", "pink", "babble", "room", "noise"]
+    weights = [0.3, 0.2, 0.2, 0.15, 0.15] if noises else [0.3, 0.25, 0.25, 0.2, 0.0]
+    condition = str(rng.choice(conditions, p=weights))
+    if condition == "room" or rng.random() < 0.15:
         speech = reverberate(speech, float(rng.uniform(0.2, 0.7)), seed)
-    if rng.random() < 0.3:  # people's microphones: phones, laptops, 8 kHz recordings
+    if not item.recording and rng.random() < 0.3:  # phones, laptops, 8 kHz recordings
         speech = microphone_colour(speech, seed)
     if condition == "pink":
         speech = mix_at_snr(speech, pink_noise(speech.size, seed), float(rng.uniform(5, 20)))
@@ -127,16 +200,22 @@ def render(item: Item, seed: int, talkers: list[Any]) -> tuple[Any, str]:
         offset = int(rng.integers(16000))
         noise = babble(chosen, speech.size + offset)[offset:]
         speech = mix_at_snr(speech, noise, float(rng.uniform(8, 20)))
+    elif condition == "noise":
+        noise = noises[int(rng.integers(len(noises)))].astype(np.float64)
+        start = int(rng.integers(max(1, noise.size - speech.size)))
+        speech = mix_at_snr(
+            speech, np.resize(noise[start:], speech.size), float(rng.uniform(5, 20))
+        )
     elif condition == "room":
         speech = mix_at_snr(speech, pink_noise(speech.size, seed), float(rng.uniform(15, 30)))
-    gain = 10 ** (float(rng.uniform(-12, 3)) / 20)
+    gain = 10 ** (float(rng.uniform(-20, 3)) / 20)
     return np.clip(speech.astype(np.float64) * gain, -32767, 32767).astype(np.int16), condition
 
 
 _worker: dict[str, Any] = {}
 
 
-def _start_worker() -> None:
+def _start_worker(noises: list[Samples]) -> None:
     from voicecoach.core.catalog import load_catalog
     from voicecoach.core.grammar import load_grammar
     from voicecoach.core.intents import build_index
@@ -149,16 +228,17 @@ def _start_worker() -> None:
     _worker["embedder"] = SpeechEmbedder()
     rng = np.random.default_rng(99)
     _worker["talkers"] = [synthesize(t, training_voice(rng)) for t in TALKER_TEXTS]
+    _worker["noises"] = noises
 
 
-def _segments(job: tuple[int, Item, int]) -> list[dict[str, Any]]:
+def _segments(job: tuple[int, Item, int]) -> tuple[int, list[dict[str, Any]]]:
     """Decodes one rendition: a row per speech segment the endpointer found."""
     from voicecoach.core.intents import match
     from voicecoach.hearing.asr.stream import recognize_samples
 
     number, item, seed = job
     engine, embedder = _worker["engine"], _worker["embedder"]
-    speech, condition = render(item, seed, _worker["talkers"])
+    speech, condition = render(item, seed, _worker["talkers"], _worker["noises"])
     rows = []
     for utterance in recognize_samples(engine, speech):
         if not utterance.text or not engine.last_features:
@@ -174,50 +254,93 @@ def _segments(job: tuple[int, Item, int]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "item": number,
+                "human": bool(item.recording),
                 "condition": condition,
-                "truth": item.intent or NONE_CLASS,
-                "decoded": got.name if got else NONE_CLASS,
+                "truth": class_of(item.intent, item.slots),
+                "decoded": class_of(got.name, got.slots) if got else NONE_CLASS,
                 "right": right,
                 "features": dict(engine.last_features),
-                "pooled": embedder.pooled(segment).tolist(),
+                "pooled": [round(float(v), 4) for v in embedder.pooled(segment)],
             }
         )
-    return rows
+    return number, rows
 
 
-def collect(items: list[Item], renditions: int, workers: int) -> list[dict[str, Any]]:
-    jobs = []
-    for number, item in enumerate(items):
-        count = renditions * (2 if len(item.text.split()) == 1 else 1)
-        jobs += [(number, item, 1000 * number + k) for k in range(count)]
-    version = (jobs, TALKER_TEXTS, inspect.getsource(render), ENDPOINTERS[0])
-    key = hashlib.sha256(repr(version).encode()).hexdigest()[:12]
-    cache = CACHE / f"segments-{key}.json"
+HEARING_MODULES = (frontend, endpoint, stream, pocketsphinx_engine, embedding)
+"""A change to any of these makes every cached rendition stale."""
+
+
+def renditions_of(item: Item, renditions: int) -> int:
+    """Human recordings are heard once, common words once each (they are many), single command
+    words twice as often as sentences."""
+    if item.recording or (item.intent is None and len(item.text.split()) == 1):
+        return 1
+    return renditions * (2 if len(item.text.split()) == 1 else 1)
+
+
+def item_key(item: Item, count: int, noises: int) -> str:
+    """What a cached item's rows depend on: the item, its renditions, the rendering, the noises
+    and the code that hears it (front end, endpointer, decoder, embedding); not its place in
+    the list: items can be added or dropped and the rest reused."""
+    hearing = [inspect.getsource(module) for module in HEARING_MODULES]
+    version = (item, count, TALKER_TEXTS, inspect.getsource(render), noises, hearing)
+    return hashlib.sha256(repr(version).encode()).hexdigest()[:16]
+
+
+def collect(
+    items: list[Item], renditions: int, workers: int, noises: list[Samples]
+) -> list[dict[str, Any]]:
+    """Every item's segments (rows), from the cache (out/verifier/items.jsonl, one line per
+    item) where it has them, decoding the rest."""
+    counts = [renditions_of(item, renditions) for item in items]
+    keys = [item_key(item, count, len(noises)) for item, count in zip(items, counts, strict=True)]
+    cache = CACHE / "items.jsonl"
+    known: dict[str, list[dict[str, Any]]] = {}
     if cache.exists():
-        rows: list[dict[str, Any]] = json.loads(cache.read_text(encoding="utf-8"))
-        return rows
-    rows = []
-    with multiprocessing.Pool(workers, initializer=_start_worker) as pool:
-        for done, found in enumerate(pool.imap(_segments, jobs, chunksize=8), 1):
-            rows += found
-            print(f"\rrenditions: {done}/{len(jobs)}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+        for line in cache.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            known[entry["key"]] = entry["rows"]
+    missing = [n for n, key in enumerate(keys) if key not in known]
+    # Each rendition's randomness comes from its item's key, not its place in the list.
+    jobs = [
+        (n, items[n], int(keys[n][:12], 16) * 16 + k) for n in missing for k in range(counts[n])
+    ]
+    found: dict[int, list[dict[str, Any]]] = {n: [] for n in missing}
+    left = {n: counts[n] for n in missing}
     CACHE.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(rows), encoding="utf-8")
+    if jobs:
+        with (
+            multiprocessing.Pool(workers, initializer=_start_worker, initargs=(noises,)) as pool,
+            cache.open("a", encoding="utf-8") as out,
+        ):
+            for done, (number, rows) in enumerate(pool.imap(_segments, jobs, chunksize=8), 1):
+                found[number] += rows
+                left[number] -= 1
+                if left[number] == 0:
+                    out.write(json.dumps({"key": keys[number], "rows": found[number]}) + "\n")
+                    known[keys[number]] = found[number]
+                print(f"\rrenditions: {done}/{len(jobs)}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+    rows = []
+    for number, key in enumerate(keys):
+        rows += [{**row, "item": number} for row in known[key]]
     return rows
 
 
 def fusion_rows(
     rows: list[dict[str, Any]], probabilities: npt.NDArray[np.float64], classes: tuple[str, ...]
 ) -> list[dict[str, float]]:
-    out = []
-    for row, p in zip(rows, probabilities, strict=True):
-        out.append(Verifier.fusion_features(row["features"], p, classes, row["decoded"]))
-    return out
+    return [
+        Verifier.fusion_features(row["features"], p, classes, row["decoded"])
+        for row, p in zip(rows, probabilities, strict=True)
+    ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--human", type=Path, help="a human set (bench/humanset.py): its tune half")
     parser.add_argument(
         "--renditions", type=int, default=2, help="renditions per sentence (single words: twice)"
     )
@@ -225,13 +348,17 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write the verifier file")
     args = parser.parse_args()
 
-    items = corpus()
-    rows = collect(items, args.renditions, args.workers)
-    classes = (*INTENT_NAMES, NONE_CLASS)
+    items = synthetic_items()
+    noises: list[Samples] = []
+    if args.human is not None:
+        people, noises = human_items(args.human)
+        items += people
+    rows = collect(items, args.renditions, args.workers, noises)
+    classes = classifier_classes()
     x = np.array([r["pooled"] for r in rows], dtype=np.float64)
     y = np.array([classes.index(r["truth"]) for r in rows])
-    # Out-of-fold classifier outputs: sentences split in two halves.
-    half = np.array([r["item"] % 2 for r in rows])
+    groups = [items[r["item"]].group for r in rows]
+    half = np.array([int(hashlib.sha256(g.encode()).hexdigest(), 16) % 2 for g in groups])
     out_of_fold = np.zeros((len(rows), len(classes)))
     for fold in (0, 1):
         model = fit_classifier(x[half != fold], y[half != fold], classes)
@@ -244,7 +371,8 @@ def main() -> None:
     scores = np.array([fusion.probability(r) for r in fused_rows])
     right = np.array(labels)
     command = np.array([r["truth"] != NONE_CLASS for r in rows])
-    decoded = np.array([r["decoded"] for r in rows])
+    human = np.array([bool(r["human"]) for r in rows])
+    decoded = np.array([r["decoded"].split(":")[0] for r in rows])
     negatives = scores[~command]
     threshold = float(np.quantile(negatives, REJECTION_TARGET))
     thresholds: dict[str, float] = {}
@@ -273,13 +401,17 @@ def main() -> None:
     )
     print(f"threshold {verifier.threshold:.3f}, near miss {verifier.near_miss:.3f}")
     print(f"per intent: {thresholds}")
-    for condition in ("clean", "pink", "babble", "room"):
-        where = np.array([r["condition"] == condition for r in rows])
+    for name, where in [
+        (c, np.array([r["condition"] == c for r in rows]) & ~human)
+        for c in ("clean", "pink", "babble", "room", "noise")
+    ] + [("human", human)]:
+        if not where.any():
+            continue
         print(
-            f"  {condition:<7} right commands accepted {accepted[right & where].mean():.1%} "
+            f"  {name:<7} right commands accepted {accepted[right & where].mean():.1%} "
             f"of {int((right & where).sum())}; decodes of commands right "
             f"{right[command & where].mean():.1%}; other speech rejected "
-            f"{1 - accepted[~command & where].mean():.1%}"
+            f"{1 - accepted[~command & where].mean():.1%} of {int((~command & where).sum())}"
         )
     if args.write:
         DEFAULT_VERIFIER_PATH.write_text(verifier.to_json() + "\n", encoding="utf-8")

@@ -16,7 +16,13 @@ from voicecoach.hearing.asr.endpoint import (
     BackgroundLevel,
     SileroEndpointer,
 )
-from voicecoach.hearing.asr.verifier import NONE_CLASS, fit_classifier, load_verifier
+from voicecoach.hearing.asr.verifier import (
+    NONE_CLASS,
+    class_of,
+    classifier_classes,
+    fit_classifier,
+    load_verifier,
+)
 from voicecoach.hearing.audio import read_wav, silence, to_int16
 from voicecoach.hearing.synthetic import PAD_S, active_rms, babble, pink_noise
 
@@ -125,8 +131,17 @@ def test_bundled_verifier_loads_and_knows_every_session_intent() -> None:
     from voicecoach.core.grammar import INTENT_NAMES
 
     verifier = load_verifier()
-    assert set(verifier.classifier.classes) == {*INTENT_NAMES, NONE_CLASS}
+    assert verifier.classifier.classes == classifier_classes()
+    named = {c.split(":")[0] for c in verifier.classifier.classes}
+    assert named == {*INTENT_NAMES, NONE_CLASS}
+    assert {f"rating:{level}" for level in range(11)} <= set(verifier.classifier.classes)
     assert 0 < verifier.near_miss <= verifier.threshold < 1
+
+
+def test_a_pain_rating_is_its_own_class_for_each_number() -> None:
+    assert class_of("rating", {"level": 3}) == "rating:3"
+    assert class_of("set_hold", {"seconds": 20}) == "set_hold"
+    assert class_of(None, {}) == NONE_CLASS
 
 
 def test_a_damaged_verifier_file_is_a_one_line_error(tmp_path: Path) -> None:

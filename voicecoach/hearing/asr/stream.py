@@ -9,9 +9,10 @@ from typing import Final
 import numpy as np
 
 from voicecoach.hearing.asr import Engine, Utterance
-from voicecoach.hearing.asr.endpoint import SileroEndpointer
+from voicecoach.hearing.asr.endpoint import SileroEndpointer, chunk_levels
 from voicecoach.hearing.asr.endpointer import Endpointer
-from voicecoach.hearing.audio import SAMPLE_RATE, Samples, to_int16
+from voicecoach.hearing.asr.frontend import Denoiser, NoiseFloor, SegmentDenoiser
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples
 
 ENDPOINTERS: Final = ("silero", "energy")
 # PocketSphinx's energy endpointer (for comparison): its decision window and the share of it
@@ -21,15 +22,12 @@ ENDPOINT_RATIO: Final = 0.9
 # Audio kept from before the detected start: recognisers do better with a little silence before
 # the words (after them, they get the endpointer's own delay of silence).
 PREROLL_S: Final = 0.25
+WARM_UP_S: Final = 0.5
+"""Audio before a segment's preroll that the segment's denoiser hears first, to learn the
+room's noise."""
 # Commands are short ("i would like to try the lower back rotational stretch" takes 3 s).
 # Speech that goes on longer is a conversation or the TV: it is cut off and rejected.
 MAX_COMMAND_S: Final = 5.0
-# A floor of white noise added under all input (RMS in 16-bit steps, about -61 dBFS), before
-# voice activity detection and decoding. Digital silence and very clean recordings throw
-# PocketSphinx's acoustic model: on the clean test commands (before rejection) the share right
-# went from 66.5% with no floor to 81.2% at 10, 87.6% at 30, 85.3% at 60 and 85.9% at 120.
-# A microphone's own noise is about this loud, so real input barely changes.
-NOISE_FLOOR_RMS: Final = 30.0
 # Partial results, when asked for, at most this often (audio time).
 PARTIAL_EVERY_S: Final = 0.3
 
@@ -37,6 +35,7 @@ PARTIAL_EVERY_S: Final = 0.3
 @dataclass
 class _Segment:
     start_s: float
+    denoiser: SegmentDenoiser
     next_partial_s: float = 0.0
     too_long: bool = False
 
@@ -48,20 +47,40 @@ class Recognizer:
     or the speech was too long to be a command."""
 
     def __init__(
-        self, engine: Engine, *, partials: bool = False, endpointer: str = "silero"
+        self,
+        engine: Engine,
+        *,
+        partials: bool = False,
+        endpointer: str = "silero",
+        denoiser: Denoiser = "rnnoise",
+        floored: bool = False,
     ) -> None:
+        """`denoiser`: the noise suppression of each speech segment before it is decoded
+        (frontend.py); `floored`: the audio given has the noise floor in it already (see
+        `recognize_samples`)."""
         if endpointer not in ENDPOINTERS:
             raise ValueError(f"unknown endpointer {endpointer!r}")
         self.engine = engine
         self.partials = partials
         self.endpointer = endpointer
+        self.denoiser = denoiser
+        self._floor = None if floored else NoiseFloor()
+        self._primed: list[float] | None = None
         self._consumed = 0
         self._new_vad()
         self._frame = self._vad.frame_bytes // 2
         self._pending = np.zeros(0, np.int16)
         self._history = np.zeros(0, np.int16)
         self._segment: _Segment | None = None
-        self._noise = np.random.default_rng(0)  # seeded: the same input gives the same result
+
+    def prime_background(self, levels_db: list[float]) -> None:
+        """Tells the endpointer the room's background from the levels of the whole recording
+        about to be heard (`endpoint.chunk_levels` of it with the noise floor), as a microphone
+        knows it from the room before anyone speaks: noise that runs from a recording's first
+        sample is then background from the start, not speech."""
+        self._primed = list(levels_db)
+        if isinstance(self._vad, SileroEndpointer):
+            self._vad.levels.prime(self._primed)
 
     def _new_vad(self) -> None:
         """A fresh voice activity detector: Silero's (endpoint.py, reset and reused), or
@@ -71,6 +90,8 @@ class Recognizer:
         previous = getattr(self, "_vad", None)
         if isinstance(previous, SileroEndpointer):
             previous.reset()
+            if self._primed is not None:
+                previous.levels.prime(self._primed)
         elif self.endpointer == "silero":
             self._vad: SileroEndpointer | Endpointer = SileroEndpointer()
         else:
@@ -91,6 +112,7 @@ class Recognizer:
     def reset(self) -> None:
         """Forgets any speech in progress (used when the gate closes while the coach speaks)."""
         if self._segment is not None:
+            self._segment.denoiser.close()
             self.engine.finish()
         self._segment = None
         self._pending = np.zeros(0, np.int16)
@@ -98,8 +120,8 @@ class Recognizer:
         self._new_vad()
 
     def accept(self, samples: Samples) -> list[Utterance]:
-        floor = self._noise.normal(0.0, NOISE_FLOOR_RMS, samples.size)
-        self._pending = np.concatenate([self._pending, to_int16(samples + floor)])
+        heard = self._floor(samples) if self._floor is not None else samples
+        self._pending = np.concatenate([self._pending, heard])
         results: list[Utterance] = []
         while self._pending.size >= self._frame:
             frame, self._pending = self._pending[: self._frame], self._pending[self._frame :]
@@ -121,15 +143,20 @@ class Recognizer:
         was_in_speech = self._vad.in_speech
         self._vad.process(frame.tobytes())
         self._consumed += frame.size
-        keep = round((PREROLL_S + ENDPOINT_WINDOW_S + 0.1) * SAMPLE_RATE)
+        keep = round((WARM_UP_S + PREROLL_S + ENDPOINT_WINDOW_S + 0.1) * SAMPLE_RATE)
         self._history = np.concatenate([self._history, frame])[-keep:]
 
         if not was_in_speech and self._vad.in_speech:
             start_s = max(0.0, self._vad_origin_s + float(self._vad.speech_start) - PREROLL_S)
-            self._segment = _Segment(start_s, next_partial_s=self.time_s + PARTIAL_EVERY_S)
+            denoiser = SegmentDenoiser(self.denoiser)
+            self._segment = _Segment(
+                start_s, denoiser, next_partial_s=self.time_s + PARTIAL_EVERY_S
+            )
             self.engine.start()
             history_start_s = self.time_s - self._history.size / SAMPLE_RATE
             skip = max(0, round((start_s - history_start_s) * SAMPLE_RATE))
+            warm = max(0, skip - round(WARM_UP_S * SAMPLE_RATE))
+            denoiser.warm_up(self._history[warm:skip])
             self._feed(self._history[skip:])
             return
         segment = self._segment
@@ -151,12 +178,15 @@ class Recognizer:
         segment = self._segment
         if segment is None or segment.too_long or samples.size == 0:
             return
-        self.engine.feed(samples)
+        clean = segment.denoiser.process(samples)
+        if clean.size:
+            self.engine.feed(clean)
 
     def _finish(self, end_s: float) -> Utterance:
         segment = self._segment
         assert segment is not None
         self._segment = None
+        segment.denoiser.close()
         decoded = self.engine.finish()
         if segment.too_long:
             reason = f"rejected: over {MAX_COMMAND_S:.0f} s of speech, too long for a command"
@@ -174,11 +204,25 @@ class Recognizer:
         )
 
 
-def recognize_samples(engine: Engine, samples: Samples, frame: int = 320) -> list[Utterance]:
-    """Every final utterance in a whole recording (for files and tests)."""
-    recognizer = Recognizer(engine)
+def recording_recognizer(
+    engine: Engine, samples: Samples, *, endpointer: str = "silero", denoiser: Denoiser = "rnnoise"
+) -> tuple[Recognizer, Samples]:
+    """A recogniser for a whole recording, its background primed from the recording's own
+    levels, and the recording with the noise floor (what to give it)."""
+    heard = NoiseFloor()(samples)
+    recognizer = Recognizer(engine, endpointer=endpointer, denoiser=denoiser, floored=True)
+    recognizer.prime_background(chunk_levels(heard))
+    return recognizer, heard
+
+
+def recognize_samples(
+    engine: Engine, samples: Samples, frame: int = 320, *, denoiser: Denoiser = "rnnoise"
+) -> list[Utterance]:
+    """Every final utterance in a whole recording (for files and tests): the endpointer knows
+    its background from the start, and it is heard `frame` samples at a time, as live."""
+    recognizer, heard = recording_recognizer(engine, samples, denoiser=denoiser)
     found: list[Utterance] = []
-    for start in range(0, samples.size, frame):
-        found.extend(u for u in recognizer.accept(samples[start : start + frame]) if u.final)
+    for start in range(0, heard.size, frame):
+        found.extend(u for u in recognizer.accept(heard[start : start + frame]) if u.final)
     found.extend(recognizer.flush())
     return found

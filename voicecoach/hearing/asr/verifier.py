@@ -43,6 +43,38 @@ LOG_FLOOR: Final = -12.0
 Matrix = npt.NDArray[np.float64]
 
 
+RATING_LEVELS: Final = 11
+"""Pain ratings 0-10: each is a class of the embedding classifier, so it checks the number."""
+# The classifier has no hidden layer. On the training segments (items split in four, the fusion
+# fitted on half of them and judged on the other half), right commands accepted at 97% of other
+# speech rejected, mean over clean, pink, babble, room, noise and human: 50.3% with none (L2
+# 0.1), 48.0% with 32 hidden units, 50.1% with 96: a hidden layer learns the training voices
+# rather than the words.
+
+
+def class_of(intent: str | None, slots: Mapping[str, object]) -> str:
+    """The classifier's class for a command: its intent, or "rating:N" for a pain rating
+    (NONE_CLASS for None)."""
+    if intent is None:
+        return NONE_CLASS
+    if intent == "rating" and "level" in slots:
+        return f"rating:{slots['level']}"
+    return intent
+
+
+def classifier_classes() -> tuple[str, ...]:
+    """Every intent (a pain rating once per level), then NONE_CLASS."""
+    from voicecoach.core.grammar import INTENT_NAMES
+
+    names: list[str] = []
+    for name in INTENT_NAMES:
+        if name == "rating":
+            names += [f"rating:{level}" for level in range(RATING_LEVELS)]
+        else:
+            names.append(name)
+    return (*names, NONE_CLASS)
+
+
 @dataclass(frozen=True)
 class IntentClassifier:
     """Multinomial logistic regression on standardised pooled embeddings."""
@@ -97,12 +129,12 @@ def fit_classifier(
     labels: npt.NDArray[np.int64],
     classes: Sequence[str],
     *,
-    l2: float = 3e-3,
-    steps: int = 600,
-    rate: float = 0.5,
+    l2: float = 1e-1,
+    steps: int = 400,
+    rate: float = 1e-2,
 ) -> IntentClassifier:
-    """Full-batch gradient descent with momentum on the softmax loss, classes weighted so each
-    counts as much as its share would be if balanced (commands are many, "none" is one class)."""
+    """Full-batch Adam on the softmax loss, classes weighted so each counts as much as its share
+    would be if balanced (commands are many, "none" is one class)."""
     mean = rows.mean(axis=0)
     scale = rows.std(axis=0)
     scale[scale < 1e-6] = 1.0
@@ -113,20 +145,24 @@ def fit_classifier(
     frequency = np.maximum(target.sum(axis=0), 1.0)
     sample_weight = (len(labels) / (count * frequency))[labels]
     sample_weight /= sample_weight.sum()
-    weights = np.zeros((rows.shape[1], count))
-    bias = np.zeros(count)
-    velocity_w = np.zeros_like(weights)
-    velocity_b = np.zeros_like(bias)
-    for _ in range(steps):
+    params = [np.zeros((z.shape[1], count)), np.zeros(count)]
+    moments = [np.zeros_like(p) for p in params]
+    squares = [np.zeros_like(p) for p in params]
+    for step in range(1, steps + 1):
+        weights, bias = params
         logits = z @ weights + bias
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
         error = (p - target) * sample_weight[:, None]
-        velocity_w = 0.9 * velocity_w - rate * (z.T @ error + l2 * weights)
-        velocity_b = 0.9 * velocity_b - rate * error.sum(axis=0)
-        weights += velocity_w
-        bias += velocity_b
+        gradients = (z.T @ error + l2 * weights, error.sum(axis=0))
+        for index, grad in enumerate(gradients):
+            moments[index] = 0.9 * moments[index] + 0.1 * grad
+            squares[index] = 0.999 * squares[index] + 0.001 * grad * grad
+            corrected = moments[index] / (1 - 0.9**step)
+            spread = np.sqrt(squares[index] / (1 - 0.999**step)) + 1e-8
+            params[index] = params[index] - rate * corrected / spread
+    weights, bias = params
     return IntentClassifier(tuple(classes), mean, scale, weights, bias)
 
 
@@ -167,8 +203,8 @@ class Verifier:
         classes: Sequence[str],
         decoded_intent: str,
     ) -> dict[str, float]:
-        """The decoder's scores plus the classifier's log probability of the decoded intent
-        and of "none", and whether its own best guess is the decoded intent."""
+        """The decoder's scores plus the classifier's log probability of the decoded class
+        (`class_of`) and of "none", and whether its own best guess is the decoded class."""
 
         def log(p: float) -> float:
             return max(LOG_FLOOR, math.log(p)) if p > 0 else LOG_FLOOR
@@ -186,13 +222,14 @@ class Verifier:
         return values
 
     def judge(
-        self, decoder_features: Mapping[str, float], pooled: npt.NDArray[Any], decoded_intent: str
+        self, decoder_features: Mapping[str, float], pooled: npt.NDArray[Any], decoded: str
     ) -> Verdict:
+        """`decoded`: the class of the decoded command (`class_of`)."""
         probabilities = self.classifier.probabilities(pooled)
         classes = self.classifier.classes
-        values = self.fusion_features(decoder_features, probabilities, classes, decoded_intent)
+        values = self.fusion_features(decoder_features, probabilities, classes, decoded)
         probability = self.fusion.probability(values)
-        accepted = probability >= self.threshold_for(decoded_intent)
+        accepted = probability >= self.threshold_for(decoded.split(":")[0])
         return Verdict(
             probability=probability,
             accepted=accepted,
