@@ -1,0 +1,210 @@
+"""The development set: for tuning the front end and the verifier on speech that neither the
+tests nor training use, so that bench/asr.py's figures stay untouched by tuning.
+
+`build` speaks the commands and the other speech of tests/data/intents_dev.tsv (and everyday
+words of bench/data/verifier_negatives.txt) in the held-out voices
+(voicecoach.hearing.synthetic.HELD_OUT_VOICES), round-robin, each clean, in pink noise at 10 dB
+and in three-talker babble of training voices at 15 dB that runs from 2-3 s before the command
+to 1 s after it; with --human DIR it adds every third digit of the human set's *tune* half
+(bench/humanset.py: the Free Spoken Digit Dataset speakers the verifier trains on), which
+answers the pain question. `measure` runs bench/asr.py's systems on it and prints the share
+right per condition; the "no-rejection" system shows what the decoder gets right before the
+verifier.
+
+    .venv/bin/python bench/devset.py build [--out out/dev] [--human DIR]
+    .venv/bin/python bench/devset.py measure [--dev out/dev] [--systems voicecoach,no-rejection]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import multiprocessing
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from voicecoach.core.labelled import read_labelled
+from voicecoach.core.numbers import words_to_number
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples, to_int16, write_wav
+from voicecoach.hearing.synthetic import (
+    HELD_OUT_VOICES,
+    active_rms,
+    babble,
+    mix_at_snr,
+    pink_noise,
+    synthesize,
+    training_voice,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from asr import SYSTEM_NAMES, Clip, report, run_system
+from humanset import read_human_set
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_PHRASES = ROOT / "tests" / "data" / "intents_dev.tsv"
+EVERYDAY_WORDS = ROOT / "bench" / "data" / "verifier_negatives.txt"
+DEFAULT_OUT = ROOT / "out" / "dev"
+SIZES = {"clean": (200, 100), "pink": (120, 50), "babble": (120, 50)}
+"""Per condition: command clips, clips of other speech (half sentences, half everyday words)."""
+TALKER_TEXTS = [
+    "the forecast says more rain is coming through the valley by the weekend",
+    "our guest tonight has written three books about the history of the railways",
+    "could you pick up some bread and milk on the way home from work",
+    "prices at the pump went up again this week for the third time in a month",
+    "the team will travel north for the final match of the season on sunday",
+    "after the break we will hear from a chef who grows all her own vegetables",
+]
+HUMAN_EVERY = 3
+MANIFEST_FIELDS = ["path", "text", "intent", "slots", "condition", "voice"]
+
+Row = tuple[int, str, str, str, str]
+"""(number, text, intent or "", slots as k=v;k=v, condition)."""
+
+
+def everyday_words() -> list[str]:
+    lines = EVERYDAY_WORDS.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def planned_rows() -> list[Row]:
+    """Which text is spoken in which condition (seeded)."""
+    shuffle = random.Random(3)
+    examples = read_labelled(DEV_PHRASES)
+    commands = [e for e in examples if e.intent]
+    other = [e.text for e in examples if not e.intent]
+    words = everyday_words()
+    rows: list[Row] = []
+    for condition, (command_count, other_count) in SIZES.items():
+        for group in (commands, other, words):
+            shuffle.shuffle(group)
+        for example in commands[:command_count]:
+            slots = ";".join(f"{k}={v}" for k, v in sorted(example.slots.items()))
+            rows.append((len(rows), example.text, example.intent or "", slots, condition))
+        half = other_count // 2
+        for text in other[:half] + words[: other_count - half]:
+            rows.append((len(rows), text, "", "", condition))
+    return rows
+
+
+def render(row: Row) -> Samples:
+    number, text, _, _, condition = row
+    voice = HELD_OUT_VOICES[number % len(HELD_OUT_VOICES)]
+    speech = synthesize(text, voice)
+    if condition == "pink":
+        return mix_at_snr(speech, pink_noise(speech.size, number), 10.0)
+    if condition == "babble":
+        rng = np.random.default_rng(1000 + number)
+        chosen = rng.choice(len(TALKER_TEXTS), 3, replace=False)
+        talkers = [synthesize(TALKER_TEXTS[i], training_voice(rng)) for i in chosen]
+        lead = np.zeros(int(rng.integers(2 * SAMPLE_RATE, 3 * SAMPLE_RATE)), np.int16)
+        audio = np.concatenate([lead, speech, np.zeros(SAMPLE_RATE, np.int16)])
+        offset = int(rng.integers(SAMPLE_RATE))
+        noise = babble(talkers, audio.size + SAMPLE_RATE)[offset:][: audio.size]
+        gain = active_rms(speech) / float(np.sqrt(np.mean(noise**2)) or 1.0) / 10 ** (15 / 20)
+        return to_int16(np.clip(audio + gain * noise, -32000, 32000))
+    return speech
+
+
+def _build_one(job: tuple[Row, Path]) -> list[str]:
+    row, out = job
+    number, text, intent, slots, condition = row
+    name = f"{number:04d}_{condition}.wav"
+    write_wav(out / name, render(row))
+    voice = HELD_OUT_VOICES[number % len(HELD_OUT_VOICES)]
+    return [name, text, intent, slots, condition, voice.id]
+
+
+def human_rows(folder: Path) -> list[list[str]]:
+    recordings = read_human_set(folder)
+    digits = [r for r in recordings if r.half == "tune" and r.speaker.startswith("fsdd-")]
+    rows = []
+    for recording in digits[::HUMAN_EVERY]:
+        level = words_to_number(recording.text)
+        if level is None:
+            continue
+        path = str(recording.path.resolve())
+        rows.append([path, recording.text, "rating", f"level={level}", "human", recording.speaker])
+    return rows
+
+
+def build(out: Path, human: Path | None, workers: int) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    rows = planned_rows()
+    jobs = [(row, out) for row in rows]
+    written: list[list[str]] = []
+    with multiprocessing.Pool(workers) as pool:
+        for number, result in enumerate(pool.imap(_build_one, jobs, chunksize=4), 1):
+            written.append(result)
+            if number % 50 == 0:
+                print(f"  {number}/{len(jobs)} clips", file=sys.stderr, flush=True)
+    if human is not None:
+        written += human_rows(human)
+    with (out / "manifest.tsv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t")
+        writer.writerow(MANIFEST_FIELDS)
+        writer.writerows(written)
+    print(f"{len(written)} clips in {out}")
+
+
+def dev_clips(folder: Path) -> list[Clip]:
+    with (folder / "manifest.tsv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    clips = []
+    for row in rows:
+        condition, intent = row["condition"], row["intent"] or None
+        slots = tuple(sorted(_slots(row["slots"]).items()))
+        label = f"{condition}, {'commands' if intent else 'other speech rejected'}"
+        setting = "human" if condition == "human" else "as recorded"
+        clips.append(Clip(label, intent, slots, folder / row["path"], setting))
+    return clips
+
+
+def _slots(text: str) -> dict[str, object]:
+    """ "k=v;k=v" back to slots (numbers as numbers, as the matcher gives them)."""
+    pairs = [part.split("=", 1) for part in text.split(";") if "=" in part]
+    return {key: int(value) if value.isdigit() else value for key, value in pairs}
+
+
+def measure(folder: Path, systems: list[str], jobs: int) -> None:
+    clips = dev_clips(folder)
+    streams: dict[str, Samples] = {}
+    work = [(key, "session", clips, streams) for key in systems]
+    with multiprocessing.Pool(min(jobs, len(work))) as pool:
+        results = dict(pool.map(run_system, work, chunksize=1))
+    names = [SYSTEM_NAMES[k] for k in systems]
+    report({n: results[n] for n in names}, clips)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("build", help="speak the development set")
+    make.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    make.add_argument("--human", type=Path, help="a human set (bench/humanset.py)")
+    make.add_argument("--workers", type=int, default=2)
+    run = commands.add_parser("measure", help="share right per condition")
+    run.add_argument("--dev", type=Path, default=DEFAULT_OUT)
+    run.add_argument("--systems", default="voicecoach,no-rejection")
+    run.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    if args.command == "build":
+        if args.human is not None and not (args.human / "manifest.tsv").is_file():
+            parser.error(f"{args.human}: no manifest.tsv")
+        build(args.out, args.human, args.workers)
+        return
+    if not (args.dev / "manifest.tsv").is_file():
+        parser.error(f"{args.dev}: no manifest.tsv (run: bench/devset.py build)")
+    systems = [k.strip() for k in args.systems.split(",") if k.strip()]
+    unknown = [k for k in systems if k not in SYSTEM_NAMES]
+    if unknown:
+        parser.error(f"unknown systems: {', '.join(unknown)}")
+    measure(args.dev, systems, args.jobs)
+
+
+if __name__ == "__main__":
+    main()
