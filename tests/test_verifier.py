@@ -10,6 +10,7 @@ import pytest
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.intents import Intent
 from voicecoach.core.session import MISHEARD_GAP_S, MISHEARD_SAY, Say, Session
+from voicecoach.hearing.asr.embedding import EMBEDDING_SIZE, SpeechEmbedder
 from voicecoach.hearing.asr.endpoint import (
     CHUNK_SAMPLES,
     FOREGROUND_MARGIN_DB,
@@ -149,6 +150,17 @@ def test_a_damaged_verifier_file_is_a_one_line_error(tmp_path: Path) -> None:
     bad.write_text('{"classifier": {}}', encoding="utf-8")
     with pytest.raises(VoiceCoachError, match="unreadable verifier model"):
         load_verifier(bad)
+
+
+def test_the_speech_embedding_writes_nothing_to_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    # LiteRT's C++ side announces its XNNPACK delegate on file descriptor 2; it must not reach
+    # the terminal, where a person sees the coach's own lines.
+    embedder = SpeechEmbedder()
+    short, long = read_wav(AUDIO / "pause@espeak-en-gb-scotland-m1-140-40.wav"), silence(3.0)
+    vectors = [embedder.pooled(short), embedder.pooled(long), embedder.pooled(short)]
+    assert capfd.readouterr().err == ""
+    assert all(v.shape == (2 * EMBEDDING_SIZE,) for v in vectors)
+    assert np.array_equal(vectors[0], vectors[2])  # a resize in between changes nothing
 
 
 def test_fit_classifier_separates_two_clouds() -> None:

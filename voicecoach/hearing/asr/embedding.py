@@ -8,6 +8,10 @@ one vector (the mean and the maximum of its embeddings over time), which `verifi
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -49,27 +53,47 @@ def models_folder() -> Path:
 
 def _interpreter(path: Path) -> Any:
     try:
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+        from ai_edge_litert.interpreter import Interpreter
     except ImportError:
         raise EmbeddingError(
             "the speech embedding needs ai-edge-litert: pip install ai-edge-litert"
         ) from None
     if not path.is_file():
         raise EmbeddingError("model file missing", path=path)
-    # Without the default (XNNPACK) delegate: as fast on these small models, and it does not
-    # print "INFO: Created TensorFlow Lite XNNPACK delegate" on stderr.
-    resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    return Interpreter(model_path=str(path), num_threads=1, experimental_op_resolver_type=resolver)
+    # With LiteRT's default XNNPACK delegate: a segment's embedding takes about a third of the
+    # time it takes without (0.047 s against 0.163 s for 0.8-3 s of audio here; the pooled
+    # vectors differ by at most 6e-5). Its C++ side announces the delegate on file descriptor 2
+    # ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.") when the tensors are first
+    # allocated, so `_Model` does that at once, with the descriptor pointed at /dev/null.
+    return Interpreter(model_path=str(path), num_threads=1)
+
+
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """File descriptor 2 (what C and C++ libraries write to) points at /dev/null meanwhile."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class _Model:
     """One TensorFlow Lite model with a single input and output, resized to each input."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, first_shape: tuple[int, ...]) -> None:
+        """`first_shape`: an input shape the model takes, for the first allocation."""
         self.interpreter = _interpreter(path)
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.output = self.interpreter.get_output_details()[0]["index"]
-        self.shape: tuple[int, ...] = ()
+        self.interpreter.resize_tensor_input(self.input, first_shape, strict=True)
+        with _native_stderr_silenced():
+            self.interpreter.allocate_tensors()
+        self.shape: tuple[int, ...] = first_shape
 
     def __call__(self, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         if tensor.shape != self.shape:
@@ -87,8 +111,9 @@ class SpeechEmbedder:
 
     def __init__(self, folder: Path | None = None) -> None:
         folder = folder or models_folder()
-        self._mels = _Model(folder / "melspectrogram.tflite")
-        self._embed = _Model(folder / "embedding_model.tflite")
+        audio = round(MIN_SECONDS * SAMPLE_RATE)
+        self._mels = _Model(folder / "melspectrogram.tflite", (1, audio))
+        self._embed = _Model(folder / "embedding_model.tflite", (1, WINDOW_FRAMES, MEL_BANDS, 1))
 
     def embeddings(self, samples: Samples) -> Vector:
         """One row of EMBEDDING_SIZE per 80 ms step (audio shorter than MIN_SECONDS is padded)."""

@@ -110,22 +110,27 @@ class RnnoiseDenoiser:
         per_phase = FILTER_TAPS // UPSAMPLE
         self._up_history = np.zeros(per_phase - 1)
         self._down_history = np.zeros(FILTER_TAPS - 1)
-        self._out = np.zeros(FRAME * UPSAMPLE, np.float32)
 
-    def frame(self, samples: Floats) -> Floats:
-        """Denoises FRAME samples (as floats in 16-bit steps)."""
+    def frames(self, samples: Floats) -> Floats:
+        """Denoises a whole number of FRAME samples (as floats in 16-bit steps): the filters
+        run over all of them at once, RNNoise frame by frame."""
         if self._state is None:
-            raise RuntimeError("frame() on a closed RnnoiseDenoiser")
+            raise RuntimeError("frames() on a closed RnnoiseDenoiser")
         extended = np.concatenate([self._up_history, samples])
         self._up_history = extended[-(self._up_history.size) :]
-        high = np.empty(FRAME * UPSAMPLE)
+        high = np.empty(samples.size * UPSAMPLE)
         for k, phase in enumerate(self._phases):
             high[k::UPSAMPLE] = np.convolve(extended, phase, mode="valid")
-        frame = np.ascontiguousarray(high, dtype=np.float32)
-        self._library.rnnoise_process_frame(self._state, self._out.ctypes.data, frame.ctypes.data)
-        denoised = np.concatenate([self._down_history, self._out.astype(np.float64)])
-        self._down_history = denoised[-(self._down_history.size) :]
-        low: Floats = np.convolve(denoised, self._taps / UPSAMPLE, mode="valid")[::UPSAMPLE]
+        noisy = np.ascontiguousarray(high, dtype=np.float32)
+        denoised = np.empty_like(noisy)
+        step = FRAME * UPSAMPLE
+        for start in range(0, noisy.size, step):
+            self._library.rnnoise_process_frame(
+                self._state, denoised[start:].ctypes.data, noisy[start:].ctypes.data
+            )
+        joined = np.concatenate([self._down_history, denoised.astype(np.float64)])
+        self._down_history = joined[-(self._down_history.size) :]
+        low: Floats = np.convolve(joined, self._taps / UPSAMPLE, mode="valid")[::UPSAMPLE]
         return low
 
     def close(self) -> None:
@@ -178,10 +183,10 @@ class SegmentDenoiser:
         if whole == 0:
             return np.zeros(0, np.int16)
         audio = pending[:whole]
-        clean = [self._suppressor.frame(audio[s : s + FRAME]) for s in range(0, whole, FRAME)]
+        clean = self._suppressor.frames(audio)
         delayed = np.concatenate([self._delay, audio])
         self._delay = delayed[whole:]
-        mixed = np.concatenate(clean) + KEEP * delayed[:whole]
+        mixed = clean + KEEP * delayed[:whole]
         return self._floor(to_int16(mixed))
 
     def close(self) -> None:
