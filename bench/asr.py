@@ -22,7 +22,8 @@ Audio (rows):
   commands and other speech, clean, in pink noise at 10 dB and babble at 15 dB; the clean
   commands again in *continuous* noise (3 s of it before the command and 1.5 s after, as in a
   room with a fan or a TV on); and, with --human DIR, real people: words that are commands
-  (digits answer the pain question), words that are not, and sentences: the "eval" half of
+  (digits answer the pain question, and are heard as after it: Session.awaited), words that
+  are not, and sentences: the "eval" half of
   the human set only (bench/humanset.py), speakers the verifier never trained on.
   With --human, the sentences are also joined into one stream, as from a TV, and played alone
   and as three-talker babble: every command heard in them is a false command (per hour).
@@ -138,6 +139,9 @@ class JsgfEngine:
     def partial(self) -> str:
         return ""
 
+    def expect(self, intents: frozenset[str]) -> None:
+        """Every decode is taken: nothing changes."""
+
     def finish(self) -> Decoded:
         self.decoder.start_utt()
         self.decoder.process_raw(b"".join(self._segment), False, True)
@@ -196,6 +200,9 @@ class Clip:
     """"as recorded", "pink" or "babble" (continuous noise around it), "human" (padded)."""
     seed: int = 0
     speech_end_s: float | None = None
+    awaited: frozenset[str] = frozenset()
+    """What the coach is waiting for when it is said (`Session.awaited`): the human digits are
+    heard as the answer to "how bad is it, from zero to ten?"."""
     """Where speech ends in the audio (known for the test clips): for the latency."""
 
 
@@ -292,7 +299,8 @@ def human_clips(folder: Path, index: CommandIndex, every: int) -> list[Clip]:
             name, expect, slots = "human words, not commands, rejected", None, ()
         else:
             name, expect, slots = "human sentences rejected", None, ()
-        clips.append(Clip(name, expect, slots, recording.path, "human"))
+        awaited = frozenset({"rating"}) if expect == "rating" else frozenset()
+        clips.append(Clip(name, expect, slots, recording.path, "human", awaited=awaited))
     return clips
 
 
@@ -373,6 +381,7 @@ def run_system(
     name = SYSTEM_NAMES[key]
     for number, clip in enumerate(clips, 1):
         samples = load_clip(clip)
+        system.engine.expect(clip.awaited)
         started = time.process_time()
         decisions = list(recognise(system, samples, index))
         tally.decode_s += time.process_time() - started
@@ -391,6 +400,7 @@ def run_system(
         tally.right[clip.row] += right
         if number % 20 == 0:
             print(f"  {name}: {number}/{len(clips)}", file=sys.stderr, flush=True)
+    system.engine.expect(frozenset())  # nothing asked while the TV talks
     for stream_name, samples in streams.items():
         started = time.process_time()
         heard = [d for d in recognise(system, samples, index) if d[0] is not None]
@@ -443,12 +453,17 @@ def report(results: dict[str, Tally], clips: list[Clip]) -> None:
     for name in names:
         t = results[name]
         compute_ms = [1000 * s for s in t.latency_compute_s]
-        print(
-            f"{name}: real-time factor {t.decode_s / t.audio_s:.3f} ({t.decode_s:.0f} s CPU for "
-            f"{t.audio_s:.0f} s of audio); after the end of speech the command is decided "
+        latency = (
+            f"; after the end of speech the command is decided "
             f"{percentile(t.latency_audio_s, 0.5):.2f} s later in audio time (90th percentile "
             f"{percentile(t.latency_audio_s, 0.9):.2f} s), {percentile(compute_ms, 0.5):.0f} ms "
-            f"of computing (90th percentile {percentile(compute_ms, 0.9):.0f} ms); "
+            f"of computing (90th percentile {percentile(compute_ms, 0.9):.0f} ms)"
+            if t.latency_audio_s
+            else ""  # where speech ends is known for the test clips only
+        )
+        print(
+            f"{name}: real-time factor {t.decode_s / t.audio_s:.3f} ({t.decode_s:.0f} s CPU for "
+            f"{t.audio_s:.0f} s of audio){latency}; "
             f"load {t.load_s:.2f} s, peak memory {t.peak_mb:.0f} MB"
         )
     print(f"(bare Python: {bare_python_rss_mb():.0f} MB)")

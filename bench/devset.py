@@ -4,12 +4,12 @@ tests nor training use, so that bench/asr.py's figures stay untouched by tuning.
 `build` speaks the commands and the other speech of tests/data/intents_dev.tsv (and everyday
 words of bench/data/verifier_negatives.txt) in the held-out voices
 (voicecoach.hearing.synthetic.HELD_OUT_VOICES), round-robin, each clean, in pink noise at 10 dB
-and in three-talker babble of training voices at 15 dB that runs from 2-3 s before the command
-to 1 s after it; with --human DIR it adds every third digit of the human set's *tune* half
-(bench/humanset.py: the Free Spoken Digit Dataset speakers the verifier trains on), which
-answers the pain question. `measure` runs bench/asr.py's systems on it and prints the share
-right per condition; the "no-rejection" system shows what the decoder gets right before the
-verifier.
+and in three-talker babble at 15 dB (training voices saying train_verifier.py's talkers' texts)
+that runs from 2-3 s before the command to 1 s after it; with --human DIR it adds every third
+digit of the human set's *tune* half (bench/humanset.py: the Free Spoken Digit Dataset speakers
+the verifier trains on), which answers the pain question. `measure` runs bench/asr.py's systems
+on it and prints the share right per condition; the "no-rejection" system shows what the
+decoder gets right before the verifier.
 
     .venv/bin/python bench/devset.py build [--out out/dev] [--human DIR]
     .venv/bin/python bench/devset.py measure [--dev out/dev] [--systems voicecoach,no-rejection]
@@ -42,6 +42,7 @@ from voicecoach.hearing.synthetic import (
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asr import SYSTEM_NAMES, Clip, report, run_system
 from humanset import read_human_set
+from train_verifier import TALKER_TEXTS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_PHRASES = ROOT / "tests" / "data" / "intents_dev.tsv"
@@ -49,14 +50,6 @@ EVERYDAY_WORDS = ROOT / "bench" / "data" / "verifier_negatives.txt"
 DEFAULT_OUT = ROOT / "out" / "dev"
 SIZES = {"clean": (200, 100), "pink": (120, 50), "babble": (120, 50)}
 """Per condition: command clips, clips of other speech (half sentences, half everyday words)."""
-TALKER_TEXTS = [
-    "the forecast says more rain is coming through the valley by the weekend",
-    "our guest tonight has written three books about the history of the railways",
-    "could you pick up some bread and milk on the way home from work",
-    "prices at the pump went up again this week for the third time in a month",
-    "the team will travel north for the final match of the season on sunday",
-    "after the break we will hear from a chef who grows all her own vegetables",
-]
 HUMAN_EVERY = 3
 MANIFEST_FIELDS = ["path", "text", "intent", "slots", "condition", "voice"]
 
@@ -158,7 +151,8 @@ def dev_clips(folder: Path) -> list[Clip]:
         slots = tuple(sorted(_slots(row["slots"]).items()))
         label = f"{condition}, {'commands' if intent else 'other speech rejected'}"
         setting = "human" if condition == "human" else "as recorded"
-        clips.append(Clip(label, intent, slots, folder / row["path"], setting))
+        awaited = frozenset({"rating"}) if intent == "rating" else frozenset()
+        clips.append(Clip(label, intent, slots, folder / row["path"], setting, awaited=awaited))
     return clips
 
 

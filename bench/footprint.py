@@ -313,6 +313,9 @@ class MeteredEngine:
         self.finished += 1
         return self._timed(self.inner.finish)
 
+    def expect(self, intents: frozenset[str]) -> None:
+        self.inner.expect(intents)
+
 
 class Room:
     """Stands in for the microphone. Silent until the session waits for the person (paused,

@@ -326,6 +326,7 @@ class ScriptedRun:
             if self._live.in_speech:
                 self._live.reset()
             return
+        self._live.engine.expect(self.session.awaited)
         for frame in frames:
             for utterance in self._live.accept(frame):
                 if utterance.final:
@@ -359,6 +360,7 @@ class ScriptedRun:
         if self.room is not None:
             self.room.say(samples, round(self.now * SAMPLE_RATE))
             return
+        engine.expect(self.session.awaited)
         recognizer = Recognizer(engine)
         started = self.now
         for chunk in (samples, silence(AFTER_RECORDING_S)):

@@ -70,6 +70,12 @@ ANSWERED_WHEN_DONE: Final[frozenset[SessionIntent]] = frozenset(
 )
 """What the coach still answers once the session is over; anything else gets "The session is
 over." ("previous" or an exercise name does not start exercising again)."""
+ANSWERS_AWAITED: Final[Mapping[str, frozenset[SessionIntent]]] = {
+    "pain_check": frozenset({"rating"}),
+    "confirm_stop": frozenset({"yes", "no"}),
+}
+"""The answers the coach waits for in a phase, after its question ("how bad is it, from zero to
+ten?", "shall we end the session?"): the recogniser may take them more readily then."""
 HOW_TO_HINT: Final = "Say: how do I do this, to hear the steps."
 """Said after the first short introduction of a session."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -230,6 +236,11 @@ class Session:
     @property
     def phase(self) -> Phase:
         return self.timed.phase
+
+    @property
+    def awaited(self) -> frozenset[SessionIntent]:
+        """The answers the coach is waiting for now (ANSWERS_AWAITED), if any."""
+        return ANSWERS_AWAITED.get(self.phase, frozenset())
 
     @property
     def step(self) -> Step:

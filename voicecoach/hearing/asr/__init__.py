@@ -65,3 +65,7 @@ class Engine(Protocol):
 
     def finish(self) -> Decoded:
         """Ends the segment and returns the final result."""
+
+    def expect(self, intents: frozenset[str]) -> None:
+        """The answers the coach is waiting for (`Session.awaited`): an engine that judges
+        confidence may take these intents more readily until told otherwise."""

@@ -193,9 +193,15 @@ class PocketSphinxEngine:
         self.decoder.activate_search(COMMANDS_SEARCH)
         self.phone_loop.add_allphone_file(PHONES_SEARCH, None)
         self.phone_loop.activate_search(PHONES_SEARCH)
+        self.awaited: frozenset[str] = frozenset()
+        """Intents the coach is waiting for: judged at the verifier's common threshold, not
+        their own stricter one (see `Verifier.threshold_for`)."""
         self.last_features: dict[str, float] = {}
         self.last_segment = b""
         """The audio of the last finished segment (16-bit little-endian), for the verifier."""
+
+    def expect(self, intents: frozenset[str]) -> None:
+        self.awaited = intents
 
     def start(self) -> None:
         self._segment: list[bytes] = []
@@ -236,7 +242,9 @@ class PocketSphinxEngine:
             and decoded in verifier.classifier.classes
         ):
             segment = np.frombuffer(self.last_segment, dtype=np.int16)
-            verdict = verifier.judge(features, self.embedder.pooled(segment), decoded)
+            awaited = self.intent_of[phrase] in self.awaited
+            pooled = self.embedder.pooled(segment)
+            verdict = verifier.judge(features, pooled, decoded, awaited=awaited)
             return Decoded(
                 phrase,
                 verdict.probability,

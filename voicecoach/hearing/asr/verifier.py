@@ -193,7 +193,13 @@ class Verifier:
     intent_thresholds: Mapping[str, float] = field(default_factory=dict)
     near_miss: float = 1.0
 
-    def threshold_for(self, intent: str) -> float:
+    def threshold_for(self, intent: str, *, awaited: bool = False) -> float:
+        """An intent's own threshold is higher than the common one when other speech is often
+        decoded as it (words heard as numbers, as "yes" or "no"); when the coach has just asked
+        for it (a pain rating after "it hurts", yes or no to "shall we stop?"), the answer is
+        the likely thing to hear, and the common threshold applies."""
+        if awaited:
+            return self.threshold
         return self.intent_thresholds.get(intent, self.threshold)
 
     @staticmethod
@@ -222,14 +228,20 @@ class Verifier:
         return values
 
     def judge(
-        self, decoder_features: Mapping[str, float], pooled: npt.NDArray[Any], decoded: str
+        self,
+        decoder_features: Mapping[str, float],
+        pooled: npt.NDArray[Any],
+        decoded: str,
+        *,
+        awaited: bool = False,
     ) -> Verdict:
-        """`decoded`: the class of the decoded command (`class_of`)."""
+        """`decoded`: the class of the decoded command (`class_of`); `awaited`: whether the
+        coach is waiting for it as an answer (`threshold_for`)."""
         probabilities = self.classifier.probabilities(pooled)
         classes = self.classifier.classes
         values = self.fusion_features(decoder_features, probabilities, classes, decoded)
         probability = self.fusion.probability(values)
-        accepted = probability >= self.threshold_for(decoded.split(":")[0])
+        accepted = probability >= self.threshold_for(decoded.split(":")[0], awaited=awaited)
         return Verdict(
             probability=probability,
             accepted=accepted,

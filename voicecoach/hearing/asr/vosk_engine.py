@@ -86,6 +86,9 @@ class VoskEngine:
     def partial(self) -> str:
         return parse_result(self._recognizer.PartialResult()).text
 
+    def expect(self, intents: frozenset[str]) -> None:
+        """Vosk's confidence is not calibrated per intent: nothing changes."""
+
     def finish(self) -> Decoded:
         self._pieces.append(parse_result(self._recognizer.FinalResult()))
         return combine(self._pieces)

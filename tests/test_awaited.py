@@ -1,0 +1,136 @@
+"""Answers the coach waits for: after "it hurts" a bare number, after "stop" yes or no, are taken
+at the verifier's common threshold instead of their own stricter one (other speech is often
+decoded as a number, as "yes" or "no"), on real recognition of spoken numbers."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicecoach.app import JsonLog, ScriptedRun
+from voicecoach.core.catalog import Catalog, RoutineItem
+from voicecoach.core.intents import CommandIndex, Intent
+from voicecoach.core.session import ANSWERS_AWAITED, Session
+from voicecoach.core.timeline import load_timeline
+from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
+from voicecoach.hearing.asr.stream import recognize_samples
+from voicecoach.hearing.asr.verifier import load_verifier
+from voicecoach.hearing.audio import Samples, silence, write_wav
+from voicecoach.hearing.recognition import understand
+from voicecoach.hearing.synthetic import TEST_VOICES, synthesize
+from voicecoach.speaking.speakers import MuteSpeaker
+
+NUMBERS = ("two", "three", "seven", "it's a four", "a six")
+VOICES = [v for v in TEST_VOICES if v.id in ("espeak-en-gb-f2-165-60", "espeak-en-us-Annie-155-50")]
+
+
+def test_the_session_awaits_a_rating_after_it_hurts_and_yes_or_no_after_stop(
+    bundled_catalog: Catalog,
+) -> None:
+    session = Session(bundled_catalog, [RoutineItem("bridge", None)])
+    session.start(0.0)
+    assert session.awaited == frozenset()
+    session.handle(Intent("pain", {}, 100.0, "it hurts"), 1.0)
+    assert session.awaited == {"rating"}
+    session.handle(Intent("rating", {"level": 2}, 100.0, "two"), 2.0)
+    assert session.awaited == frozenset()
+    session.handle(Intent("stop", {}, 100.0, "stop"), 3.0)
+    assert session.awaited == {"yes", "no"}
+    assert set(ANSWERS_AWAITED) == {"pain_check", "confirm_stop"}
+
+
+def test_an_awaited_answer_is_judged_at_the_common_threshold() -> None:
+    verifier = load_verifier()
+    assert verifier.threshold_for("rating") > verifier.threshold  # numbers are often misheard
+    for intent in ("rating", "yes", "no", "next"):
+        assert verifier.threshold_for(intent, awaited=True) == verifier.threshold
+        assert verifier.threshold_for(intent) >= verifier.threshold
+
+
+@pytest.fixture(scope="module")
+def spoken_numbers() -> list[tuple[str, Samples]]:
+    return [
+        (
+            f"{text}@{voice.id}",
+            np.concatenate([silence(0.5), synthesize(text, voice), silence(1.0)]),
+        )
+        for voice in VOICES
+        for text in NUMBERS
+    ]
+
+
+def test_a_number_between_the_thresholds_is_taken_only_as_an_answer(
+    bundled_index: CommandIndex, spoken_numbers: list[tuple[str, Samples]]
+) -> None:
+    engine = PocketSphinxEngine(bundled_index.grammar)
+    verifier = load_verifier()
+    low, high = verifier.threshold, verifier.threshold_for("rating")
+    in_band = 0
+    for name, audio in spoken_numbers:
+        engine.expect(frozenset())
+        (unasked,) = recognize_samples(engine, audio)
+        engine.expect(frozenset({"rating"}))
+        (asked,) = recognize_samples(engine, audio)
+        assert asked.text == unasked.text, name
+        assert abs(asked.confidence - unasked.confidence) < 0.01, name  # only the threshold moves
+        is_rating = (understand(asked, bundled_index).intent or Intent("", {}, 0, "")).name
+        if unasked.accepted:
+            assert asked.accepted, name
+        if asked.text and low + 0.01 <= asked.confidence < high - 0.01:
+            in_band += 1
+            assert asked.accepted and not unasked.accepted, name
+            assert is_rating == "rating", name
+    # These voices give numbers in the band today; if a retrained verifier moves them all out of
+    # it, pick other numbers or voices.
+    assert in_band >= 1
+
+
+def test_a_scripted_session_takes_a_spoken_number_after_it_hurts(
+    bundled_catalog: Catalog,
+    bundled_index: CommandIndex,
+    spoken_numbers: list[tuple[str, Samples]],
+    tmp_path: Path,
+) -> None:
+    engine = PocketSphinxEngine(bundled_index.grammar)
+    verifier = load_verifier()
+    band = []
+    for name, audio in spoken_numbers:
+        engine.expect(frozenset({"rating"}))
+        heard = recognize_samples(engine, audio)
+        intent = understand(heard[0], bundled_index).intent if heard else None
+        if (
+            intent
+            and intent.name == "rating"
+            and heard[0].confidence < verifier.threshold_for("rating")
+        ):
+            band.append((name, audio, intent.slots["level"]))
+    assert band, "no spoken number between the thresholds (see the test above)"
+    name, audio, level = band[0]
+    recording = tmp_path / f"{name}.wav"
+    write_wav(recording, audio)
+    script = tmp_path / "scenario.toml"
+    script.write_text(
+        'exercises = ["bridge"]\n'
+        '[[event]]\non = "hold"\ndelay = 1.0\nsay = "ouch"\n'
+        f'[[event]]\non = "pain_check"\ndelay = 16.0\naudio = "{recording}"\n'
+        '[[event]]\non = "hold"\nnth = 2\ndelay = 1.0\nsay = "pause"\n'
+        f'[[event]]\non = "paused"\ndelay = 6.0\naudio = "{recording}"\n',
+        encoding="utf-8",
+    )
+    log = io.StringIO()
+    ScriptedRun(
+        bundled_catalog, bundled_index, load_timeline(script, bundled_catalog), MuteSpeaker(),
+        JsonLog(log), engine_factory=lambda: engine, until_s=200.0, show=lambda _: None,
+    ).run()  # fmt: skip
+    events = [json.loads(line) for line in log.getvalue().splitlines()]
+    ratings = [e for e in events if e["event"] == "pain_rating"]
+    assert [r["level"] for r in ratings] == [level]  # the answer, once
+    logged = [e for e in events if e["event"] in ("heard", "gated")]
+    assert [e["event"] for e in logged[-2:]] == ["heard", "heard"]
+    # The same recording while paused, when nothing was asked: not taken for a command.
+    assert logged[-1]["intent"] is None
+    assert str(logged[-1]["reason"]).startswith(("rejected", "near miss"))
