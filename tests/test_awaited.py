@@ -13,6 +13,7 @@ import pytest
 
 from voicecoach.app import JsonLog, ScriptedRun
 from voicecoach.core.catalog import Catalog, RoutineItem
+from voicecoach.core.grammar import SlotValue
 from voicecoach.core.intents import CommandIndex, Intent
 from voicecoach.core.session import ANSWERS_AWAITED, Session
 from voicecoach.core.timeline import load_timeline
@@ -23,6 +24,7 @@ from voicecoach.hearing.audio import Samples, silence, write_wav
 from voicecoach.hearing.recognition import understand
 from voicecoach.hearing.synthetic import TEST_VOICES, synthesize
 from voicecoach.speaking.speakers import MuteSpeaker
+from voicecoach.testing import run_cli as run
 
 NUMBERS = ("two", "three", "seven", "it's a four", "a six")
 VOICES = [v for v in TEST_VOICES if v.id in ("espeak-en-gb-f2-165-60", "espeak-en-us-Annie-155-50")]
@@ -89,6 +91,22 @@ def test_a_number_between_the_thresholds_is_taken_only_as_an_answer(
     assert in_band >= 1
 
 
+def in_band_numbers(
+    index: CommandIndex, spoken: list[tuple[str, Samples]]
+) -> list[tuple[str, Samples, SlotValue]]:
+    """The spoken numbers heard as ratings below the rating threshold (taken only as answers)."""
+    engine = PocketSphinxEngine(index.grammar)
+    engine.expect(frozenset({"rating"}))
+    high = load_verifier().threshold_for("rating")
+    found = []
+    for name, audio in spoken:
+        utterances = recognize_samples(engine, audio)
+        intent = understand(utterances[0], index).intent if utterances else None
+        if intent and intent.name == "rating" and utterances[0].confidence < high:
+            found.append((name, audio, intent.slots["level"]))
+    return found
+
+
 def test_a_scripted_session_takes_a_spoken_number_after_it_hurts(
     bundled_catalog: Catalog,
     bundled_index: CommandIndex,
@@ -96,18 +114,7 @@ def test_a_scripted_session_takes_a_spoken_number_after_it_hurts(
     tmp_path: Path,
 ) -> None:
     engine = PocketSphinxEngine(bundled_index.grammar)
-    verifier = load_verifier()
-    band = []
-    for name, audio in spoken_numbers:
-        engine.expect(frozenset({"rating"}))
-        heard = recognize_samples(engine, audio)
-        intent = understand(heard[0], bundled_index).intent if heard else None
-        if (
-            intent
-            and intent.name == "rating"
-            and heard[0].confidence < verifier.threshold_for("rating")
-        ):
-            band.append((name, audio, intent.slots["level"]))
+    band = in_band_numbers(bundled_index, spoken_numbers)
     assert band, "no spoken number between the thresholds (see the test above)"
     name, audio, level = band[0]
     recording = tmp_path / f"{name}.wav"
@@ -134,3 +141,27 @@ def test_a_scripted_session_takes_a_spoken_number_after_it_hurts(
     # The same recording while paused, when nothing was asked: not taken for a command.
     assert logged[-1]["intent"] is None
     assert str(logged[-1]["reason"]).startswith(("rejected", "near miss"))
+
+
+def test_recognize_after_the_pain_question_and_test_scripts_hear_numbers_as_answers(
+    bundled_index: CommandIndex, spoken_numbers: list[tuple[str, Samples]], tmp_path: Path
+) -> None:
+    band = in_band_numbers(bundled_index, spoken_numbers)
+    assert band, "no spoken number between the thresholds (see above)"
+    name, audio, level = band[0]
+    recording = tmp_path / "number.wav"
+    write_wav(recording, audio)
+    plain = run("recognize", "--json", str(recording))
+    after = run("recognize", "--json", "--after", "pain", str(recording))
+    assert plain.returncode == after.returncode == 0, plain.stderr + after.stderr
+    assert json.loads(plain.stdout)["intent"] is None, name
+    answer = json.loads(after.stdout)
+    assert (answer["intent"], answer["slots"]) == ("rating", {"level": level}), name
+    script = tmp_path / "numbers.toml"
+    script.write_text(
+        f'[[case]]\naudio = "number.wav"\nexpect = "rating"\nslots = {{ level = {level} }}\n',
+        encoding="utf-8",
+    )
+    tested = run("test", str(script))
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "1 cases: 1 pass" in tested.stdout

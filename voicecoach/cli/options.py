@@ -49,6 +49,8 @@ class Options:
     """`parse`: the words of the sentence (none: read stdin); `ask --text`: the question's."""
     files: tuple[Path, ...] = ()
     """`recognize`: the WAV files."""
+    after: str | None = None
+    """`recognize --after`: the coach's question the files answer (QUESTIONS)."""
     script: Path | None = None
     """`run --script`: the timeline; `test`: the test script (always given)."""
     junit: Path | None = None
@@ -125,6 +127,7 @@ def build_options(namespace: argparse.Namespace) -> Options:
         exercise=tuple(option("exercise")),
         text=tuple(option("text") or ()),  # `ask` leaves out --text as None
         files=tuple(option("files")),
+        after=option("after"),
         script=option("script"),
         junit=option("junit"),
         typed=option("typed"),

@@ -15,6 +15,7 @@ from voicecoach.cli.common import EXIT_USAGE
 from voicecoach.core.catalog import DEFAULT_CATALOG_PATH
 from voicecoach.core.grammar import DEFAULT_GRAMMAR_DIR
 from voicecoach.core.progress import DEFAULT_WEEKS, MAX_WEEKS
+from voicecoach.core.session import QUESTIONS
 from voicecoach.core.timeline import MAX_TIME_S
 from voicecoach.hearing.recognition import ENGINES
 
@@ -221,6 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     recognize.add_argument("files", nargs="+", type=Path, metavar="FILE.wav")
     recognize.add_argument("--json", action="store_true", help="one JSON object per file")
+    recognize.add_argument(
+        "--after",
+        choices=sorted(QUESTIONS),
+        help="hear each file as the answer to the coach's question: pain (how bad is it, from "
+        "zero to ten?) or stop (shall we end the session?); a bare number or yes/no is then "
+        "taken more readily, as in a session",
+    )
 
     test = commands.add_parser(
         "test",
@@ -230,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
         'give (expect = "none": must be rejected). Prints a table and a summary; exit 1 when '
         "a case fails.",
         epilog='Script format:\n  [[case]]\n  audio = "recordings/hold-longer.wav"\n'
-        '  expect = "hold_longer"\n  slots = { seconds = 20 }   # optional',
+        '  expect = "hold_longer"\n  slots = { seconds = 20 }   # optional\n'
+        "A case that expects a pain rating is heard as the answer to the pain question.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     test.add_argument("script", type=Path, metavar="SCRIPT.toml")

@@ -15,6 +15,7 @@ from voicecoach.cli.common import (
 )
 from voicecoach.cli.options import Options
 from voicecoach.core.errors import VoiceCoachError
+from voicecoach.core.session import ANSWERS_AWAITED, QUESTIONS
 
 
 def cmd_recognize(options: Options) -> int:
@@ -23,6 +24,8 @@ def cmd_recognize(options: Options) -> int:
 
     index = command_index(options)
     engine = engine_for(options, index)
+    if options.after is not None:
+        engine.expect(ANSWERS_AWAITED[QUESTIONS[options.after]])
     status = EXIT_OK
     for path in options.files:
         try:
@@ -72,6 +75,9 @@ def cmd_test(options: Options) -> int:
     engine = engine_for(options, index)
     outcomes = []
     for number, case in enumerate(cases, 1):
+        # A bare number only means something as the answer to the pain question: heard so.
+        answers = ANSWERS_AWAITED[QUESTIONS["pain"]] if case.expect == "rating" else frozenset()
+        engine.expect(answers)
         outcomes.extend(run_cases([case], lambda path: hear_file(path, engine, index)))
         if sys.stderr.isatty():
             print(f"\r{number}/{len(cases)}", end="", file=sys.stderr, flush=True)

@@ -76,6 +76,9 @@ ANSWERS_AWAITED: Final[Mapping[str, frozenset[SessionIntent]]] = {
 }
 """The answers the coach waits for in a phase, after its question ("how bad is it, from zero to
 ten?", "shall we end the session?"): the recogniser may take them more readily then."""
+QUESTIONS: Final[Mapping[str, Phase]] = {"pain": "pain_check", "stop": "confirm_stop"}
+"""The coach's questions by a short name (`recognize --after`), and the phase that waits for
+the answer."""
 HOW_TO_HINT: Final = "Say: how do I do this, to hear the steps."
 """Said after the first short introduction of a session."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
