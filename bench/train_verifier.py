@@ -36,11 +36,13 @@ rendered as a fresh run would render it).
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import inspect
 import json
 import multiprocessing
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,9 +284,25 @@ def item_key(item: Item, count: int, noises: int) -> str:
     """What a cached item's rows depend on: the item, its renditions, the rendering, the noises
     and the code that hears it (front end, endpointer, decoder, embedding); not its place in
     the list: items can be added or dropped and the rest reused."""
-    hearing = [inspect.getsource(module) for module in HEARING_MODULES]
-    version = (item, count, TALKER_TEXTS, inspect.getsource(render), noises, hearing)
+    hearing = [code_of(inspect.getsource(module)) for module in HEARING_MODULES]
+    version = (item, count, TALKER_TEXTS, code_of(inspect.getsource(render)), noises, hearing)
     return hashlib.sha256(repr(version).encode()).hexdigest()[:16]
+
+
+def code_of(source: str) -> str:
+    """`source` as its syntax tree without docstrings or other bare strings (and so without
+    comments): what it does, so that editing its documentation keeps the cache."""
+    tree = ast.parse(textwrap.dedent(source))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list):
+            kept = [
+                n
+                for n in body
+                if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+            ]
+            node.body = kept or [ast.Pass()]  # type: ignore[attr-defined]
+    return ast.dump(tree)
 
 
 def collect(
