@@ -53,6 +53,7 @@ import numpy as np
 from voicecoach.core.catalog import load_catalog
 from voicecoach.core.grammar import Grammar, load_grammar, to_jsgf
 from voicecoach.core.intents import CommandIndex, build_index, match
+from voicecoach.core.session import awaited_as_answer
 from voicecoach.hearing.asr import Decoded, Engine
 from voicecoach.hearing.asr.frontend import Denoiser
 from voicecoach.hearing.asr.pocketsphinx_engine import (
@@ -299,8 +300,8 @@ def human_clips(folder: Path, index: CommandIndex, every: int) -> list[Clip]:
             name, expect, slots = "human words, not commands, rejected", None, ()
         else:
             name, expect, slots = "human sentences rejected", None, ()
-        awaited = frozenset({"rating"}) if expect == "rating" else frozenset()
-        clips.append(Clip(name, expect, slots, recording.path, "human", awaited=awaited))
+        clip = Clip(name, expect, slots, recording.path, "human", awaited=awaited_as_answer(expect))
+        clips.append(clip)
     return clips
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.core.labelled import read_labelled
-from voicecoach.core.numbers import words_to_number
+from voicecoach.core.session import awaited_as_answer
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, to_int16, write_wav
 from voicecoach.hearing.synthetic import (
     HELD_OUT_VOICES,
@@ -42,7 +42,7 @@ from voicecoach.hearing.synthetic import (
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asr import SYSTEM_NAMES, Clip, report, run_system
 from humanset import read_human_set
-from train_verifier import TALKER_TEXTS
+from train_verifier import TALKER_TEXTS, read_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_PHRASES = ROOT / "tests" / "data" / "intents_dev.tsv"
@@ -57,18 +57,13 @@ Row = tuple[int, str, str, str, str]
 """(number, text, intent or "", slots as k=v;k=v, condition)."""
 
 
-def everyday_words() -> list[str]:
-    lines = EVERYDAY_WORDS.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
 def planned_rows() -> list[Row]:
     """Which text is spoken in which condition (seeded)."""
     shuffle = random.Random(3)
     examples = read_labelled(DEV_PHRASES)
     commands = [e for e in examples if e.intent]
     other = [e.text for e in examples if not e.intent]
-    words = everyday_words()
+    words = read_lines(EVERYDAY_WORDS)
     rows: list[Row] = []
     for condition, (command_count, other_count) in SIZES.items():
         for group in (commands, other, words):
@@ -115,7 +110,7 @@ def human_rows(folder: Path) -> list[list[str]]:
     digits = [r for r in recordings if r.half == "tune" and r.speaker.startswith("fsdd-")]
     rows = []
     for recording in digits[::HUMAN_EVERY]:
-        level = words_to_number(recording.text)
+        level = recording.digit
         if level is None:
             continue
         path = str(recording.path.resolve())
@@ -151,8 +146,8 @@ def dev_clips(folder: Path) -> list[Clip]:
         slots = tuple(sorted(_slots(row["slots"]).items()))
         label = f"{condition}, {'commands' if intent else 'other speech rejected'}"
         setting = "human" if condition == "human" else "as recorded"
-        awaited = frozenset({"rating"}) if intent == "rating" else frozenset()
-        clips.append(Clip(label, intent, slots, folder / row["path"], setting, awaited=awaited))
+        path = folder / row["path"]
+        clips.append(Clip(label, intent, slots, path, setting, awaited=awaited_as_answer(intent)))
     return clips
 
 

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from voicecoach.core.numbers import number_to_words
+
 Half = Literal["tune", "eval"]
 TUNE_DIGIT_SPEAKERS: Final = frozenset({"fsdd-george", "fsdd-jackson", "fsdd-lucas"})
 """Free Spoken Digit Dataset speakers for tuning; nicolas, theo and yweweler are for measuring."""
 TUNE_SOURCES: Final = ("Picovoice/wake-word-benchmark",)
 """Sources whose every recording is for tuning (their speakers carry no labels, so they cannot
 be split by speaker): the wake-word benchmark's crowd-sourced words."""
+DIGITS: Final = {number_to_words(n): n for n in range(10)}
 TUNE_ACTORS: Final = 12
 """RAVDESS actors 1-12 are for tuning, 13-24 for measuring."""
 
@@ -41,6 +44,12 @@ class HumanRecording:
         if self.speaker.startswith("ravdess-actor"):
             return "tune" if int(self.speaker[-2:]) <= TUNE_ACTORS else "eval"
         return "eval"
+
+    @property
+    def digit(self) -> int | None:
+        """The digit a Free Spoken Digit Dataset recording says (a pain rating); None for
+        any other recording."""
+        return DIGITS.get(self.text) if self.speaker.startswith("fsdd-") else None
 
 
 def read_human_set(folder: Path) -> list[HumanRecording]:

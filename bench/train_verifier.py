@@ -150,7 +150,6 @@ def synthetic_items() -> list[Item]:
 def human_items(folder: Path) -> tuple[list[Item], list[Samples]]:
     """The tuning half's recordings as items (digits are pain ratings, the rest is not a
     command), and its noise recordings."""
-    digits = {number_to_words(n): n for n in range(10)}
     items: list[Item] = []
     others: dict[str, list[Item]] = {"word": [], "sentence": []}
     noises: list[Samples] = []
@@ -161,8 +160,8 @@ def human_items(folder: Path) -> tuple[list[Item], list[Samples]]:
         if recording.half != "tune":
             continue
         item_path = str(recording.path)
-        if recording.text in digits and recording.speaker.startswith("fsdd-"):
-            level = digits[recording.text]
+        level = recording.digit
+        if level is not None:
             items.append(
                 Item(recording.text, "rating", {"level": level}, item_path, recording.speaker)
             )

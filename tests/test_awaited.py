@@ -15,7 +15,7 @@ from voicecoach.app import JsonLog, ScriptedRun
 from voicecoach.core.catalog import Catalog, RoutineItem
 from voicecoach.core.grammar import SlotValue
 from voicecoach.core.intents import CommandIndex, Intent
-from voicecoach.core.session import ANSWERS_AWAITED, Session
+from voicecoach.core.session import ANSWERS_AWAITED, Session, awaited_as_answer
 from voicecoach.core.timeline import load_timeline
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.stream import recognize_samples
@@ -43,6 +43,9 @@ def test_the_session_awaits_a_rating_after_it_hurts_and_yes_or_no_after_stop(
     session.handle(Intent("stop", {}, 100.0, "stop"), 3.0)
     assert session.awaited == {"yes", "no"}
     assert set(ANSWERS_AWAITED) == {"pain_check", "confirm_stop"}
+    # Heard on its own (recognize, test, the benchmarks), a rating is taken as such an answer.
+    assert awaited_as_answer("rating") == {"rating"}
+    assert awaited_as_answer("next") == awaited_as_answer(None) == frozenset()
 
 
 def test_an_awaited_answer_is_judged_at_the_common_threshold() -> None:

@@ -15,7 +15,7 @@ from voicecoach.cli.common import (
 )
 from voicecoach.cli.options import Options
 from voicecoach.core.errors import VoiceCoachError
-from voicecoach.core.session import ANSWERS_AWAITED, QUESTIONS
+from voicecoach.core.session import ANSWERS_AWAITED, QUESTIONS, awaited_as_answer
 
 
 def cmd_recognize(options: Options) -> int:
@@ -75,9 +75,7 @@ def cmd_test(options: Options) -> int:
     engine = engine_for(options, index)
     outcomes = []
     for number, case in enumerate(cases, 1):
-        # A bare number only means something as the answer to the pain question: heard so.
-        answers = ANSWERS_AWAITED[QUESTIONS["pain"]] if case.expect == "rating" else frozenset()
-        engine.expect(answers)
+        engine.expect(awaited_as_answer(case.expect))
         outcomes.extend(run_cases([case], lambda path: hear_file(path, engine, index)))
         if sys.stderr.isatty():
             print(f"\r{number}/{len(cases)}", end="", file=sys.stderr, flush=True)

@@ -79,6 +79,15 @@ ten?", "shall we end the session?"): the recogniser may take them more readily t
 QUESTIONS: Final[Mapping[str, Phase]] = {"pain": "pain_check", "stop": "confirm_stop"}
 """The coach's questions by a short name (`recognize --after`), and the phase that waits for
 the answer."""
+
+
+def awaited_as_answer(intent: str | None) -> frozenset[SessionIntent]:
+    """What the coach would be waiting for when `intent` is heard on its own, out of a session:
+    a pain rating means something only as the answer to the pain question (`test` and the
+    benchmarks hear it so); anything else, nothing."""
+    return ANSWERS_AWAITED[QUESTIONS["pain"]] if intent == "rating" else frozenset()
+
+
 HOW_TO_HINT: Final = "Say: how do I do this, to hear the steps."
 """Said after the first short introduction of a session."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")

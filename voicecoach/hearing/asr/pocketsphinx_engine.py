@@ -179,8 +179,7 @@ class PocketSphinxEngine:
             self.decoder = new_decoder(lm=None, bestpath=False, dict=str(small))
             self.phone_loop = new_decoder(lm=None, dict=str(small), **PHONE_LOOP_OPTIONS)
         self.phrase_of = {p.text: p for p in grammar.phrases()}
-        self.intent_of = {text: phrase.intent for text, phrase in self.phrase_of.items()}
-        sentences = sorted(self.intent_of)
+        sentences = sorted(self.phrase_of)
         self.sentences = frozenset(sentences)
         automaton = phrase_automaton(sentences)
         transitions = [
@@ -235,14 +234,15 @@ class PocketSphinxEngine:
         if phrase is None:
             return Decoded("", 0.0, accepted=False, reason="rejected: no whole command decoded")
         verifier = self.verifier
-        decoded = class_of(self.intent_of[phrase], self.phrase_of[phrase].slots)
+        said = self.phrase_of[phrase]
+        decoded = class_of(said.intent, said.slots)
         if (
             verifier is not None
             and self.embedder is not None
             and decoded in verifier.classifier.classes
         ):
             segment = np.frombuffer(self.last_segment, dtype=np.int16)
-            awaited = self.intent_of[phrase] in self.awaited
+            awaited = said.intent in self.awaited
             pooled = self.embedder.pooled(segment)
             verdict = verifier.judge(features, pooled, decoded, awaited=awaited)
             return Decoded(

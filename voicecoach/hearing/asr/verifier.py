@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voicecoach.core.errors import VoiceCoachError
+from voicecoach.core.grammar import INTENT_NAMES
 from voicecoach.hearing.asr.confidence import ConfidenceModel
 
 DEFAULT_VERIFIER_PATH: Final = Path(__file__).with_name("verifier.json")
@@ -64,8 +65,6 @@ def class_of(intent: str | None, slots: Mapping[str, object]) -> str:
 
 def classifier_classes() -> tuple[str, ...]:
     """Every intent (a pain rating once per level), then NONE_CLASS."""
-    from voicecoach.core.grammar import INTENT_NAMES
-
     names: list[str] = []
     for name in INTENT_NAMES:
         if name == "rating":
