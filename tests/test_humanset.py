@@ -1,0 +1,92 @@
+"""bench/humanset.py builds the human set from clones of its source repositories: here a fake
+folder of two of them (Free Spoken Digit Dataset at 8 kHz, RAVDESS at 48 kHz), read back the
+way the benchmarks read it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import humanset
+
+RAVDESS = Path("Speech_Emotion_Recogntion_from_audio/data/RAVDESS/Audio_Speech_Actors_01-24")
+
+
+def tone(path: Path, rate: int, seconds: float, hz: float = 440.0) -> None:
+    """A sine of amplitude 0.5 as 16-bit PCM."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(round(seconds * rate)) / rate
+    soundfile.write(str(path), 0.5 * np.sin(2 * np.pi * hz * t), rate, subtype="PCM_16")
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    fsdd = src / "free-spoken-digit-dataset" / "recordings"
+    tone(fsdd / "3_george_0.wav", 8000, 0.5)
+    tone(fsdd / "7_theo_12.wav", 8000, 0.25)
+    # A Git LFS pointer where a recording should be: skipped, not fatal.
+    (fsdd / "9_lucas_1.wav").write_text("version https://git-lfs.github.com/spec/v1\n")
+    ravdess = src / "Projet-Son-Jedha" / RAVDESS
+    tone(ravdess / "Actor_07" / "03-01-05-02-01-01-07.wav", 48000, 1.5)
+    tone(ravdess / "Actor_20" / "03-01-01-01-02-02-20.wav", 48000, 0.75)
+    (ravdess / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    return src
+
+
+def test_builds_manifest_and_16khz_recordings(sources: Path, tmp_path: Path) -> None:
+    out = tmp_path / "human"
+    assert humanset.main(["build", "--sources", str(sources), "--out", str(out)]) == 0
+
+    lines = (out / "manifest.tsv").read_text(encoding="utf-8").splitlines()
+    assert lines == [
+        "path\tkind\ttext\tspeaker\tsource\tlicense\trate",
+        "fsdd/3_george_0.wav\tword\tthree\tfsdd-george\t"
+        "Jakobovski/free-spoken-digit-dataset\tCC BY-SA 4.0\t8000",
+        "fsdd/7_theo_12.wav\tword\tseven\tfsdd-theo\t"
+        "Jakobovski/free-spoken-digit-dataset\tCC BY-SA 4.0\t8000",
+        "ravdess/03-01-01-01-02-02-20.wav\tsentence\tdogs are sitting by the door\t"
+        "ravdess-actor20\tRAVDESS (simiya/Projet-Son-Jedha)\tCC BY-NC-SA 4.0\t48000",
+        "ravdess/03-01-05-02-01-01-07.wav\tsentence\tkids are talking by the door\t"
+        "ravdess-actor07\tRAVDESS (simiya/Projet-Son-Jedha)\tCC BY-NC-SA 4.0\t48000",
+    ]
+
+    recordings = humanset.read_human_set(out)
+    assert [(r.half, r.digit) for r in recordings] == [
+        ("tune", 3), ("eval", 7), ("eval", None), ("tune", None),
+    ]  # fmt: skip
+    for recording, seconds in zip(recordings, (0.5, 0.25, 0.75, 1.5), strict=True):
+        info = soundfile.info(str(recording.path))
+        assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
+        assert info.frames == round(seconds * 16000)
+        samples, _ = soundfile.read(str(recording.path))
+        middle = samples[len(samples) // 4 : -len(samples) // 4]  # away from the edges
+        assert np.sqrt(np.mean(middle**2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.02)
+
+    sources_md = (out / "SOURCES.md").read_text(encoding="utf-8")
+    assert (
+        "https://github.com/Jakobovski/free-spoken-digit-dataset: CC BY-SA 4.0; 2 files"
+        in sources_md
+    )
+    assert (
+        "https://github.com/simiya/Projet-Son-Jedha: CC BY-NC-SA 4.0 (RAVDESS); 2 files"
+        in sources_md
+    )
+
+
+def test_no_source_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "src").mkdir()
+    code = humanset.main(
+        ["build", "--sources", str(tmp_path / "src"), "--out", str(tmp_path / "o")]
+    )
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2
+    assert len(err) == len(humanset.SOURCES) + 1
+    assert "https://github.com/LCAV/pyroomacoustics" in err[-2]
+    assert err[-1].startswith("humanset: ") and "none of the source repositories" in err[-1]
+    assert humanset.main(["build", "--sources", str(tmp_path / "nope"), "--out", "o"]) == 2
