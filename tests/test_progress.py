@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from voicecoach.cli.progress import chart
-from voicecoach.core.history import SessionSummary
+from voicecoach.core.grammar import Grammar
+from voicecoach.core.history import PAIN_SCALE_MAX, SessionSummary, is_pain_rating
 from voicecoach.core.progress import (
     DEFAULT_WEEKS,
     MAX_WEEKS,
@@ -303,3 +304,14 @@ def test_a_png_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> Non
 def test_weeks_must_be_a_whole_number_from_1_to_520(weeks: str) -> None:
     result = run_cli("progress", "--weeks", weeks)
     assert_one_line_error(result, "--weeks", "whole number of weeks from 1 to 520")
+
+
+def test_the_pain_scale_is_the_one_the_grammar_hears(bundled_grammar: Grammar) -> None:
+    """The history keeps exactly the ratings the coach can hear: 0 to PAIN_SCALE_MAX."""
+    heard = {int(value) for _, value in bundled_grammar.slots["level"].values}
+    assert heard == set(range(PAIN_SCALE_MAX + 1))
+    assert [
+        v
+        for v in (-1, 0, 7, PAIN_SCALE_MAX, PAIN_SCALE_MAX + 1, True, 3.0, "5")
+        if is_pain_rating(v)
+    ] == [0, 7, PAIN_SCALE_MAX]

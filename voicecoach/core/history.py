@@ -5,9 +5,18 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeGuard
 
 from voicecoach.core.catalog import MAX_HOLD_S, MAX_REPS, MAX_SETS
+
+PAIN_SCALE_MAX: Final = 10
+"""Pain ratings run from 0 to this (the grammar's level slot says the same)."""
+
+
+def is_pain_rating(value: object) -> TypeGuard[int]:
+    """Whether a stored value is a readable pain rating: a whole number 0-PAIN_SCALE_MAX."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= PAIN_SCALE_MAX
+
 
 OUTCOMES: Final = ("completed", "stopped", "red_flag")
 
@@ -57,7 +66,7 @@ def _values(data: object) -> dict[str, Any]:
         ):
             checked[count] = reps
     level = values.get("level")
-    if isinstance(level, int) and not isinstance(level, bool) and 0 <= level <= 10:
+    if is_pain_rating(level):
         checked["level"] = level
     return checked
 

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final, Literal
 
-from voicecoach.core.history import SessionSummary
+from voicecoach.core.history import SessionSummary, is_pain_rating
 
 DEFAULT_WEEKS: Final = 8
 """How many weeks `voicecoach progress` shows by default."""
@@ -291,7 +291,7 @@ def _levels(entry: dict[str, Any]) -> list[int]:
     ratings = entry.get("ratings")
     if not isinstance(ratings, list):
         return []
-    return [r for r in ratings if isinstance(r, int) and not isinstance(r, bool) and 0 <= r <= 10]
+    return [r for r in ratings if is_pain_rating(r)]
 
 
 def _count(value: object) -> int:
