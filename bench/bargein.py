@@ -171,13 +171,14 @@ def run_condition(
             if not frames.person_speaking:
                 meter.add(frames.echo[: audio.size], audio)
         learning = canceller is not None and canceller.learnt_s < LEARN_ROOM_S
-        if condition == "half-duplex" or learning:  # as the session loop does
-            now_s = position / SAMPLE_RATE
-            if any(s.start_s <= now_s < s.end_s + 0.3 for s in spoken):
-                if recognizer.in_speech:
-                    recognizer.reset()
-                skipped += BLOCK
-                continue
+        now_s = position / SAMPLE_RATE
+        coach_speaking = any(s.start_s <= now_s < s.end_s + 0.3 for s in spoken)
+        if (condition == "half-duplex" or learning) and coach_speaking:  # as the session does
+            if recognizer.in_speech:
+                recognizer.reset()
+            skipped += BLOCK
+            continue
+        recognizer.coach_speaking = coach_speaking  # its echo is not the room's talk
         for utterance in recognizer.accept(audio):
             if not utterance.final:
                 continue

@@ -8,8 +8,9 @@ and in three-talker babble at 15 dB (training voices saying train_verifier.py's 
 that runs from 2-3 s before the command to 1 s after it; with --human DIR it adds every third
 digit of the human set's *tune* half (bench/humanset.py: the Free Spoken Digit Dataset speakers
 the verifier trains on), which answers the pain question. `measure` runs bench/asr.py's systems
-on it and prints the share right per condition; the "no-rejection" system shows what the
-decoder gets right before the verifier.
+on it and prints the share right per condition (the "no-rejection" system shows what the
+decoder gets right before the verifier) and, with --tv-minutes, the false commands per hour in
+the clean other speech joined into a TV-like stream and three-talker babble.
 
     .venv/bin/python bench/devset.py build [--out out/dev] [--human DIR]
     .venv/bin/python bench/devset.py measure [--dev out/dev] [--systems voicecoach,no-rejection]
@@ -40,7 +41,7 @@ from voicecoach.hearing.synthetic import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from asr import SYSTEM_NAMES, Clip, report, run_system
+from asr import SYSTEM_NAMES, Clip, joined_as_tv, report, run_system
 from humanset import read_human_set
 from train_verifier import TALKER_TEXTS, read_lines
 
@@ -157,9 +158,10 @@ def _slots(text: str) -> dict[str, object]:
     return {key: int(value) if value.isdigit() else value for key, value in pairs}
 
 
-def measure(folder: Path, systems: list[str], jobs: int) -> None:
+def measure(folder: Path, systems: list[str], jobs: int, tv_minutes: float) -> None:
     clips = dev_clips(folder)
-    streams: dict[str, Samples] = {}
+    other = [c.path for c in clips if c.row == "clean, other speech rejected"]
+    streams = joined_as_tv(other, tv_minutes, " (held-out voices)") if tv_minutes else {}
     work = [(key, "session", clips, streams) for key in systems]
     with multiprocessing.Pool(min(jobs, len(work))) as pool:
         results = dict(pool.map(run_system, work, chunksize=1))
@@ -180,6 +182,12 @@ def main() -> None:
     run.add_argument("--dev", type=Path, default=DEFAULT_OUT)
     run.add_argument("--systems", default="voicecoach,no-rejection")
     run.add_argument("--jobs", type=int, default=2)
+    run.add_argument(
+        "--tv-minutes",
+        type=float,
+        default=0.0,
+        help="also a TV-like stream of the clean other speech, this long (false commands)",
+    )
     args = parser.parse_args()
     if args.command == "build":
         if args.human is not None and not (args.human / "manifest.tsv").is_file():
@@ -192,7 +200,7 @@ def main() -> None:
     unknown = [k for k in systems if k not in SYSTEM_NAMES]
     if unknown:
         parser.error(f"unknown systems: {', '.join(unknown)}")
-    measure(args.dev, systems, args.jobs)
+    measure(args.dev, systems, args.jobs, args.tv_minutes)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,12 @@ said.
 
 Two models are fitted: an intent classifier on the pooled embedding (multinomial logistic
 regression; each pain rating is a class of its own, so it checks the number too), and a
-logistic fusion of the decoder's scores with that classifier's opinion of the decoded command,
+fusion network (verifier.FusionNetwork: one hidden layer) of the decoder's scores, its
+word-level ratios against the phone loop and that classifier's opinion of the decoded command,
 fitted on out-of-fold classifier outputs (items split in two halves) so that it learns how much
 to trust the classifier on speech it has not seen. The acceptance threshold rejects
-REJECTION_TARGET of the non-command segments; an intent whose own non-command decodes score
-higher gets a higher threshold.
+REJECTION_TARGET of the non-command segments, scored out of fold; an intent whose own
+non-command decodes score higher gets a higher threshold.
 
 Needs espeak-ng with the MBROLA voices, flite, festival with its kal, ked and MBROLA voices, and
 Pico (see bench/README.md). Each item's renditions and their features are cached in
@@ -37,6 +38,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import base64
+import functools
 import hashlib
 import inspect
 import json
@@ -54,16 +57,16 @@ from voicecoach.core.grammar import INTENT_NAMES, SlotValue
 from voicecoach.core.labelled import read_labelled
 from voicecoach.core.numbers import number_to_words
 from voicecoach.hearing.asr import embedding, endpoint, frontend, pocketsphinx_engine, stream
-from voicecoach.hearing.asr.confidence import fit_logistic
 from voicecoach.hearing.asr.verifier import (
     DEFAULT_VERIFIER_PATH,
-    FUSION_FEATURES,
     NONE_CLASS,
     IntentClassifier,
     Verifier,
     class_of,
     classifier_classes,
     fit_classifier,
+    fit_fusion,
+    word_llr,
 )
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav
 from voicecoach.hearing.synthetic import (
@@ -252,6 +255,7 @@ def _segments(job: tuple[int, Item, int]) -> tuple[int, list[dict[str, Any]]]:
             and dict(got.slots) == item.slots
         )
         segment = np.frombuffer(engine.last_segment, dtype=np.int16)
+        sequence = embedder.embeddings(segment)
         rows.append(
             {
                 "item": number,
@@ -261,10 +265,24 @@ def _segments(job: tuple[int, Item, int]) -> tuple[int, list[dict[str, Any]]]:
                 "decoded": class_of(got.name, got.slots) if got else NONE_CLASS,
                 "right": right,
                 "features": dict(engine.last_features),
-                "pooled": [round(float(v), 4) for v in embedder.pooled(segment)],
+                "pooled": [round(float(v), 4) for v in embedding.pool(sequence)],
+                "sequence": encode_sequence(sequence),
+                "words": [[w, a, b, round(score, 6)] for w, a, b, score in engine.last_words],
+                "phones": [[w, a, b, round(score, 4)] for w, a, b, score in engine.last_phones],
             }
         )
     return number, rows
+
+
+def encode_sequence(rows: npt.NDArray[np.float32]) -> str:
+    """A segment's embeddings (one row per 80 ms), kept in the cache for trying other ways of
+    judging them without decoding again: float16, base64."""
+    return base64.b64encode(rows.astype("<f2").tobytes()).decode("ascii")
+
+
+def decode_sequence(text: str) -> npt.NDArray[np.float32]:
+    flat = np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float32)
+    return flat.reshape(-1, embedding.EMBEDDING_SIZE)
 
 
 HEARING_MODULES = (frontend, endpoint, stream, pocketsphinx_engine, embedding)
@@ -283,9 +301,17 @@ def item_key(item: Item, count: int, noises: int) -> str:
     """What a cached item's rows depend on: the item, its renditions, the rendering, the noises
     and the code that hears it (front end, endpointer, decoder, embedding); not its place in
     the list: items can be added or dropped and the rest reused."""
-    hearing = [code_of(inspect.getsource(module)) for module in HEARING_MODULES]
-    version = (item, count, TALKER_TEXTS, code_of(inspect.getsource(render)), noises, hearing)
+    rendering, hearing = hearing_code()
+    version = (item, count, TALKER_TEXTS, rendering, noises, list(hearing))
     return hashlib.sha256(repr(version).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def hearing_code() -> tuple[str, tuple[str, ...]]:
+    """`render` and the hearing modules as `code_of` gives them (computed once: parsing them
+    again for every item took minutes)."""
+    hearing = tuple(code_of(inspect.getsource(module)) for module in HEARING_MODULES)
+    return code_of(inspect.getsource(render)), hearing
 
 
 def code_of(source: str) -> str:
@@ -347,8 +373,15 @@ def collect(
 def fusion_rows(
     rows: list[dict[str, Any]], probabilities: npt.NDArray[np.float64], classes: tuple[str, ...]
 ) -> list[dict[str, float]]:
+    """Each segment's fusion features: its decoder features, the word-level ratios from its
+    cached words and phones (as the engine computes them), the classifier's opinion."""
     return [
-        Verifier.fusion_features(row["features"], p, classes, row["decoded"])
+        Verifier.fusion_features(
+            {**row["features"], **word_llr(row["words"], row["phones"])},
+            p,
+            classes,
+            row["decoded"],
+        )
         for row, p in zip(rows, probabilities, strict=True)
     ]
 
@@ -384,8 +417,19 @@ def main() -> None:
 
     fused_rows = fusion_rows(rows, out_of_fold, classes)
     labels = [bool(r["right"]) for r in rows]
-    fusion = fit_logistic(fused_rows, labels, FUSION_FEATURES)
-    scores = np.array([fusion.probability(r) for r in fused_rows])
+    fusion = fit_fusion(fused_rows, labels)
+    # The thresholds come from scores of segments the network was not fitted on (each half
+    # scored by a network fitted on the other): its scores of its own training segments are
+    # surer than those of new speech.
+    scores = np.zeros(len(rows))
+    for fold in (0, 1):
+        fitted = fit_fusion(
+            [r for r, h in zip(fused_rows, half, strict=True) if h != fold],
+            [b for b, h in zip(labels, half, strict=True) if h != fold],
+        )
+        scores[half == fold] = fitted.probabilities_batch(
+            fitted.table([r for r, h in zip(fused_rows, half, strict=True) if h == fold])
+        )
     right = np.array(labels)
     command = np.array([r["truth"] != NONE_CLASS for r in rows])
     human = np.array([bool(r["human"]) for r in rows])
@@ -412,10 +456,7 @@ def main() -> None:
     print(f"segments: {len(rows)} ({command.sum()} of commands, {(~command).sum()} of other)")
     print(f"embedding classifier alone, out of fold: {emb_right[command].mean():.1%} of commands")
     print(f"  and {emb_right[~command].mean():.1%} of other speech classed as none")
-    print(
-        "fusion weights: "
-        + ", ".join(f"{n}={w:+.2f}" for n, w in zip(fusion.features, fusion.weights, strict=True))
-    )
+    print(f"fusion network: {len(fusion.features)} features, {fusion.hidden_bias.size} units")
     print(f"threshold {verifier.threshold:.3f}, near miss {verifier.near_miss:.3f}")
     print(f"per intent: {thresholds}")
     for name, where in [
@@ -425,7 +466,8 @@ def main() -> None:
         if not where.any():
             continue
         print(
-            f"  {name:<7} right commands accepted {accepted[right & where].mean():.1%} "
+            f"  {name:<7} right commands accepted (out of fold) "
+            f"{accepted[right & where].mean():.1%} "
             f"of {int((right & where).sum())}; decodes of commands right "
             f"{right[command & where].mean():.1%}; other speech rejected "
             f"{1 - accepted[~command & where].mean():.1%} of {int((~command & where).sum())}"

@@ -26,8 +26,12 @@ from voicecoach.hearing.synthetic import TEST_VOICES, synthesize
 from voicecoach.speaking.speakers import MuteSpeaker
 from voicecoach.testing import run_cli as run
 
-NUMBERS = ("two", "three", "seven", "it's a four", "a six")
-VOICES = [v for v in TEST_VOICES if v.id in ("espeak-en-gb-f2-165-60", "espeak-en-us-Annie-155-50")]
+NUMBERS = ("two", "three", "seven", "it's a four", "a six", "it's a two", "eight")
+VOICES = [
+    v
+    for v in TEST_VOICES
+    if v.id in ("espeak-en-gb-f2-165-60", "espeak-en-us-Annie-155-50", "espeak-en-us-m3-150-45")
+]
 
 
 def test_the_session_awaits_a_rating_after_it_hurts_and_yes_or_no_after_stop(

@@ -327,6 +327,7 @@ class ScriptedRun:
                 self._live.reset()
             return
         self._live.engine.expect(self.session.awaited)
+        self._live.coach_speaking = not self.gate.is_open(self.now)
         for frame in frames:
             for utterance in self._live.accept(frame):
                 if utterance.final:

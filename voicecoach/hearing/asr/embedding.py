@@ -130,6 +130,10 @@ class SpeechEmbedder:
         return rows.reshape(len(windows), EMBEDDING_SIZE)
 
     def pooled(self, samples: Samples) -> Vector:
-        """The utterance as one vector: mean and maximum of its embeddings over time."""
-        rows = self.embeddings(samples)
-        return np.concatenate([rows.mean(axis=0), rows.max(axis=0)]).astype(np.float32)
+        """The utterance as one vector (`pool`)."""
+        return pool(self.embeddings(samples))
+
+
+def pool(rows: Vector) -> Vector:
+    """An utterance's embeddings as one vector: their mean and maximum over time."""
+    return np.concatenate([rows.mean(axis=0), rows.max(axis=0)]).astype(np.float32)

@@ -23,8 +23,9 @@ from voicecoach.core.grammar import Grammar, phrase_automaton
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
 from voicecoach.hearing.asr.embedding import SpeechEmbedder
-from voicecoach.hearing.asr.verifier import Verifier, class_of, load_verifier
-from voicecoach.hearing.audio import SAMPLE_RATE, Samples
+from voicecoach.hearing.asr.frontend import NoiseFloor
+from voicecoach.hearing.asr.verifier import Verifier, class_of, load_verifier, word_llr
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples, silence
 
 COMMANDS_SEARCH: Final = "commands"
 PHONES_SEARCH: Final = "phones"
@@ -33,13 +34,37 @@ PHONES_SEARCH: Final = "phones"
 # segment than the grammar does ("phone_llr") is the strongest single clue that what was said
 # is not a command.
 PHONE_LOOP_OPTIONS: Final[dict[str, Any]] = {"ds": 2}
+# With ds 2 the phone loop's scores depend on the segments it decoded before (its acoustic
+# model carries the last frames' shortlist of senones over from one utterance to the next): the
+# same command, decoded after ten other recordings, had a different phone_llr 7 times in 10.
+# Decoding this fixed tenth of a second of the noise floor first puts it in the same state
+# every time (0 in 10), for about a hundredth of the phone loop's cost.
+PHONE_LOOP_RESET_S: Final = 0.1
+# The grammar decode's search beams, far wider than PocketSphinx's defaults (beam and pbeam
+# 1e-48, wbeam 7e-29): with a grammar of thousands of sentences the default beams often prune
+# every path before the end of the segment, and the decoder returns nothing. On the development
+# set (bench/devset.py, held-out voices), decodes right before rejection went from 72.5% /
+# 65.8% / 24.2% (clean / pink 10 dB / babble 15 dB; no hypothesis at all for 6.5% / 4.2% / 3.3%)
+# to 82.0% / 73.3% / 43.3% (none for 0.5% / 0% / 0%); 1e-64 / 1e-45 / 1e-64 gave 81.0% / 72.5% /
+# 35.8%. The decode costs about 1.6 times as much. At most 3000 active HMMs a frame (maxhmmpf,
+# default 30000) keeps every one of those decodes and takes the real-time factor of the
+# development set's decodes from 0.121 to 0.109; 1500 cost 10 points in babble.
+GRAMMAR_BEAMS: Final[dict[str, Any]] = {
+    "beam": 1e-80,
+    "wbeam": 1e-60,
+    "pbeam": 1e-80,
+    "maxhmmpf": 3000,
+}
 # How many n-best entries to look through for a complete sentence.
 NBEST_DEPTH: Final = 10
 # PocketSphinx returns acoustic scores as linear values exp(score), where score is about 1/1024
 # of the natural log (its scores are shifted by 10 bits): around -0.004 per frame. A zero
 # (underflow, not seen on the test or tuning clips) is taken as this, far below that.
 UNDERFLOW_LOG_PER_FRAME: Final = -0.1
-FILLER_WORDS: Final = frozenset({"<s>", "</s>", "<sil>", "[NOISE]", "[BREATH]", "[COUGH]"})
+FILLER_WORDS: Final = frozenset(
+    {"<s>", "</s>", "<sil>", "[NOISE]", "[BREATH]", "[COUGH]", "(NULL)"}
+)
+"""Not words of a command: sentence marks, fillers and the grammar's empty transitions."""
 Rejection = Literal["verifier", "decoder", "none"]
 """How a decode is judged: the verifier (decoder scores and speech embedding), the decoder's
 scores alone (the older confidence model), or not at all (every decode accepted)."""
@@ -176,7 +201,7 @@ class PocketSphinxEngine:
         with tempfile.TemporaryDirectory(prefix="voicecoach-") as folder:
             small = Path(folder) / "grammar.dict"
             small.write_text(grammar_dictionary(paths["dict"], words, extra), encoding="utf-8")
-            self.decoder = new_decoder(lm=None, bestpath=False, dict=str(small))
+            self.decoder = new_decoder(lm=None, bestpath=False, dict=str(small), **GRAMMAR_BEAMS)
             self.phone_loop = new_decoder(lm=None, dict=str(small), **PHONE_LOOP_OPTIONS)
         self.phrase_of = {p.text: p for p in grammar.phrases()}
         sentences = sorted(self.phrase_of)
@@ -192,12 +217,19 @@ class PocketSphinxEngine:
         self.decoder.activate_search(COMMANDS_SEARCH)
         self.phone_loop.add_allphone_file(PHONES_SEARCH, None)
         self.phone_loop.activate_search(PHONES_SEARCH)
+        self._phone_loop_reset = NoiseFloor()(silence(PHONE_LOOP_RESET_S)).tobytes()
         self.awaited: frozenset[str] = frozenset()
         """Intents the coach is waiting for: judged at the verifier's common threshold, not
         their own stricter one (see `Verifier.threshold_for`)."""
         self.last_features: dict[str, float] = {}
         self.last_segment = b""
         """The audio of the last finished segment (16-bit little-endian), for the verifier."""
+        self.last_words: list[tuple[str, int, int, float]] = []
+        """The words of the last decode: word, first and last frame (10 ms each), natural-log
+        acoustic score per frame."""
+        self.last_phones: list[tuple[str, int, int, float]] = []
+        """The phone loop's phones on the last segment: phone, first and last frame, natural-log
+        acoustic score (of the whole phone)."""
 
     def expect(self, intents: frozenset[str]) -> None:
         self.awaited = intents
@@ -226,10 +258,12 @@ class PocketSphinxEngine:
 
     def finish(self) -> Decoded:
         self.last_segment = b"".join(self._segment)
+        self.last_words, self.last_phones = [], []
         self._decode_segment(self.last_segment)
         phrase, features = self._analyse()
         if phrase is not None:
             features.update(self._phone_loop_features(self.last_segment))
+            features.update(word_llr(self.last_words, self.last_phones))
         self.last_features = features
         if phrase is None:
             return Decoded("", 0.0, accepted=False, reason="rejected: no whole command decoded")
@@ -263,12 +297,17 @@ class PocketSphinxEngine:
         """The grammar decode's log acoustic score per frame minus the phone loop's on the
         same segment (both are relative to each frame's best senone), and the segment's
         length in seconds."""
-        self.phone_loop.reinit_feat()  # as for the grammar decode: no noise estimate carried over
-        self.phone_loop.start_utt()
-        self.phone_loop.process_raw(audio, False, True)
-        self.phone_loop.end_utt()
+        for utterance in (self._phone_loop_reset, audio):
+            self.phone_loop.reinit_feat()  # as for the grammar decode: no noise estimate kept
+            self.phone_loop.start_utt()
+            self.phone_loop.process_raw(utterance, False, True)
+            self.phone_loop.end_utt()
         grammar_score, grammar_frames = acoustic_log_score(self.decoder.seg())
-        loop_score, loop_frames = acoustic_log_score(self.phone_loop.seg())
+        phones = list(self.phone_loop.seg())
+        loop_score, loop_frames = acoustic_log_score(phones)
+        self.last_phones = [
+            (p.word, p.start_frame, p.end_frame, _ln(p.ascore) or 0.0) for p in phones
+        ]
         llr = (
             grammar_score / grammar_frames - loop_score / loop_frames
             if grammar_frames and loop_frames
@@ -303,6 +342,10 @@ class PocketSphinxEngine:
         for segment, count in zip(words, frames, strict=True):
             score = _ln(segment.ascore)
             per_frame.append(score / count if score is not None else UNDERFLOW_LOG_PER_FRAME)
+        self.last_words = [
+            (s.word.split("(")[0], s.start_frame, s.end_frame, score)
+            for s, score in zip(words, per_frame, strict=True)
+        ]
         speech_frames = sum(frames) or 1
         phones = sum(len(self.phones.get(w, "x").split()) for w in phrase.split())
         features = {

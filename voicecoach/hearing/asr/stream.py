@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -30,6 +31,35 @@ room's noise."""
 MAX_COMMAND_S: Final = 5.0
 # Partial results, when asked for, at most this often (audio time).
 PARTIAL_EVERY_S: Final = 0.3
+TALK_WINDOW_S: Final = 10.0
+"""How far back, from the start of a command, the recogniser looks for other talk."""
+TALK_S: Final = 3.0
+"""Seconds of speech that was not a command within TALK_WINDOW_S that make the room a talking
+one (a TV, a conversation): a person on the mat says little but commands."""
+TALKING_ROOM_CONFIDENCE: Final = 0.9
+"""The confidence a command needs in a talking room (the engine's own threshold is lower)."""
+
+
+class RoomTalk:
+    """The speech heard lately that was not a command (rejected, or too long to be one), to tell
+    a talking room: there a command must be surer to be taken."""
+
+    def __init__(self) -> None:
+        self._talk: deque[tuple[float, float]] = deque()
+
+    def add(self, start_s: float, end_s: float) -> None:
+        """Speech from `start_s` to `end_s` (stream time) that was not a command."""
+        self._talk.append((start_s, end_s))
+        while self._talk and self._talk[0][1] < end_s - TALK_WINDOW_S:
+            self._talk.popleft()
+
+    def talk_before(self, at_s: float) -> float:
+        """Seconds of such speech in the TALK_WINDOW_S before `at_s`."""
+        since = at_s - TALK_WINDOW_S
+        return sum(max(0.0, min(end, at_s) - max(start, since)) for start, end in self._talk)
+
+    def talking(self, at_s: float) -> bool:
+        return self.talk_before(at_s) >= TALK_S
 
 
 @dataclass
@@ -72,6 +102,11 @@ class Recognizer:
         self._pending = np.zeros(0, np.int16)
         self._history = np.zeros(0, np.int16)
         self._segment: _Segment | None = None
+        self.room = RoomTalk()
+        """Other talk heard lately (kept when the recogniser is reset: it is the room's)."""
+        self.coach_speaking = False
+        """Set while the coach's own voice may be in the audio (barge-in, through the echo
+        canceller): speech then heard that is not a command is its echo, not the room's talk."""
 
     def prime_background(self, levels_db: list[float]) -> None:
         """Tells the endpointer the room's background from the levels of the whole recording
@@ -189,18 +224,34 @@ class Recognizer:
         segment.denoiser.close()
         decoded = self.engine.finish()
         if segment.too_long:
+            if not self.coach_speaking:
+                self.room.add(segment.start_s, end_s)
             reason = f"rejected: over {MAX_COMMAND_S:.0f} s of speech, too long for a command"
             return Utterance(
                 decoded.text, 0.0, segment.start_s, end_s, accepted=False, reason=reason
             )
+        accepted, near_miss, reason = decoded.accepted, decoded.near_miss, decoded.reason
+        if (
+            accepted
+            and decoded.confidence < TALKING_ROOM_CONFIDENCE
+            and self.room.talking(segment.start_s)
+        ):
+            talk = self.room.talk_before(segment.start_s)
+            accepted, near_miss = False, False
+            reason = (
+                f"rejected: the room is talking ({talk:.0f} s of other speech in the last "
+                f"{TALK_WINDOW_S:.0f} s), {decoded.confidence:.2f} < {TALKING_ROOM_CONFIDENCE}"
+            )
+        if not accepted and not self.coach_speaking:
+            self.room.add(segment.start_s, end_s)
         return Utterance(
             decoded.text,
             decoded.confidence,
             segment.start_s,
             end_s,
-            accepted=decoded.accepted,
-            near_miss=decoded.near_miss,
-            reason=decoded.reason,
+            accepted=accepted,
+            near_miss=near_miss,
+            reason=reason,
         )
 
 
