@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from voicecoach.hearing.audio import Samples
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_verifier import (
+    CACHE,
     collect,
     decode_sequence,
     fusion_rows,
@@ -95,6 +97,39 @@ def classifier_oof(data: Data, x: Matrix, train: npt.NDArray[np.bool_]) -> Matri
     return probabilities
 
 
+def frames_oof(data: Data, train: npt.NDArray[np.bool_]) -> Matrix:
+    """As classifier_oof, with a classifier of single embedding frames (each frame labelled
+    with its segment's class): a segment's probabilities are the softmax of its frames' mean
+    log probability."""
+    sequences = [decode_sequence(r["sequence"]).astype(np.float64) for r in data.rows]
+    owner = np.concatenate([np.full(len(q), i) for i, q in enumerate(sequences)])
+    frames = np.concatenate(sequences)
+    labels = data.y[owner]
+
+    def segment_probabilities(model: Any, rows: npt.NDArray[np.bool_]) -> Matrix:
+        chosen = rows[owner]
+        logs = np.log(model.probabilities_batch(frames[chosen]) + 1e-9)
+        index = owner[chosen]
+        sums = np.zeros((len(data.rows), len(data.classes)))
+        np.add.at(sums, index, logs)
+        counts = np.bincount(index, minlength=len(data.rows))[:, None]
+        mean = sums[rows] / np.maximum(counts[rows], 1)
+        mean -= mean.max(axis=1, keepdims=True)
+        exp = np.exp(mean)
+        result: Matrix = exp / exp.sum(axis=1, keepdims=True)
+        return result
+
+    probabilities = np.zeros((len(data.rows), len(data.classes)))
+    for part in (0, 1):
+        fit_on = (train & (data.inner != part))[owner]
+        model = fit_classifier(frames[fit_on], labels[fit_on], data.classes)
+        held = train & (data.inner == part)
+        probabilities[held] = segment_probabilities(model, held)
+    model = fit_classifier(frames[train[owner]], labels[train[owner]], data.classes)
+    probabilities[~train] = segment_probabilities(model, ~train)
+    return probabilities
+
+
 Fuse = Callable[[Data, Matrix, npt.NDArray[np.bool_]], Matrix]
 
 
@@ -115,9 +150,10 @@ def logistic(features: Sequence[str]) -> Fuse:
     return fuse
 
 
-def network(hidden: int = FUSION_HIDDEN) -> Fuse:
+def network(hidden: int = FUSION_HIDDEN, by_frame: bool = False) -> Fuse:
     def fuse(data: Data, x: Matrix, train: npt.NDArray[np.bool_]) -> Matrix:
-        fused = fusion_rows(data.rows, classifier_oof(data, x, train), data.classes)
+        probabilities = frames_oof(data, train) if by_frame else classifier_oof(data, x, train)
+        fused = fusion_rows(data.rows, probabilities, data.classes)
         model = fit_fusion(*training_part(data, fused, train), hidden=hidden)
         return model.probabilities_batch(model.table(fused))
 
@@ -131,16 +167,24 @@ VARIANTS: dict[str, tuple[Callable[[list[dict[str, Any]]], Matrix], Fuse]] = {
     "network-8": (pooled, network(8)),
     "network-32": (pooled, network(32)),
     "network-thirds": (thirds, network()),
+    "network-frames": (pooled, network(by_frame=True)),
 }
 
 
-def load(human: Path | None, renditions: int, workers: int) -> Data:
+def load(human: Path | None, renditions: int, workers: int, raw: int = 0) -> Data:
     items = synthetic_items()
     noises: list[Samples] = []
     if human is not None:
         people, noises = human_items(human)
         items += people
-    rows = collect(items, renditions, workers, noises)
+    if raw:
+        rows = []
+        with (CACHE / "items.jsonl").open(encoding="utf-8") as cache:
+            for number, line in enumerate(cache):
+                if number < raw:
+                    rows += json.loads(line)["rows"]
+    else:
+        rows = collect(items, renditions, workers, noises)
     classes = classifier_classes()
     groups = [items[r["item"]].group for r in rows]
     digest = [int(hashlib.sha256(g.encode()).hexdigest(), 16) for g in groups]
@@ -165,8 +209,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--rejection", type=float, default=0.97)
+    parser.add_argument(
+        "--raw",
+        type=int,
+        default=0,
+        help="read the first N lines of the cache as they are, whatever code made them",
+    )
     args = parser.parse_args()
-    data = load(args.human, args.renditions, args.workers)
+    data = load(args.human, args.renditions, args.workers, args.raw)
     print(
         f"{len(data.rows)} segments; decodes of commands right: "
         + ", ".join(
@@ -196,6 +246,11 @@ def main() -> None:
                     f"{c} {accepted[ok].mean():.1%}"
                     f"/{1 - accepted[~data.command & where].mean():.1%}"
                 )
+        short = np.array([len(r.get("words") or []) == 1 for r in data.rows])
+        cells.append(
+            f"one word {accepted[data.right & short].mean():.1%}"
+            f"/{1 - accepted[~data.command & short].mean():.1%}"
+        )
         end_to_end = (accepted & data.right)[data.command].mean()
         print(f"{name:<18} commands right and accepted {end_to_end:.1%}; " + ", ".join(cells))
 
