@@ -150,10 +150,40 @@ def logistic(features: Sequence[str]) -> Fuse:
     return fuse
 
 
-def network(hidden: int = FUSION_HIDDEN, by_frame: bool = False) -> Fuse:
+def neighbours(data: Data, x: Matrix, train: npt.NDArray[np.bool_]) -> list[dict[str, float]]:
+    """For every row, the cosine similarity of its standardised pooled embedding to the
+    nearest training row of its decoded class that was right, and to the nearest that was not
+    (other rows of the same inner half are left out, as out of fold)."""
+    z = (x - x[train].mean(0)) / (x[train].std(0) + 1e-9)
+    z /= np.linalg.norm(z, axis=1, keepdims=True) + 1e-9
+    decoded = np.array([r["decoded"] for r in data.rows])
+    out = []
+    for i in range(len(data.rows)):
+        pool = train & (decoded == decoded[i])
+        if train[i]:
+            pool &= data.inner != data.inner[i]
+        sims = z[pool] @ z[i]
+        good = sims[data.right[pool]]
+        bad = sims[~data.right[pool]]
+        out.append(
+            {
+                "nearest_right": float(good.max()) if good.size else 0.0,
+                "nearest_wrong": float(bad.max()) if bad.size else 0.0,
+            }
+        )
+    return out
+
+
+def network(hidden: int = FUSION_HIDDEN, by_frame: bool = False, knn: bool = False) -> Fuse:
     def fuse(data: Data, x: Matrix, train: npt.NDArray[np.bool_]) -> Matrix:
         probabilities = frames_oof(data, train) if by_frame else classifier_oof(data, x, train)
         fused = fusion_rows(data.rows, probabilities, data.classes)
+        if knn:
+            for values, near in zip(fused, neighbours(data, x, train), strict=True):
+                values.update(near)
+            features = (*FUSION_FEATURES, "nearest_right", "nearest_wrong")
+            model = fit_fusion(*training_part(data, fused, train), features, hidden=hidden)
+            return model.probabilities_batch(model.table(fused))
         model = fit_fusion(*training_part(data, fused, train), hidden=hidden)
         return model.probabilities_batch(model.table(fused))
 
@@ -168,6 +198,7 @@ VARIANTS: dict[str, tuple[Callable[[list[dict[str, Any]]], Matrix], Fuse]] = {
     "network-32": (pooled, network(32)),
     "network-thirds": (thirds, network()),
     "network-frames": (pooled, network(by_frame=True)),
+    "network-neighbours": (pooled, network(knn=True)),
 }
 
 
