@@ -217,6 +217,11 @@ class Recognizer:
         if clean.size:
             self.engine.feed(clean)
 
+    def _heard_talk(self, start_s: float, end_s: float) -> None:
+        """Speech that was not a command: the room's talk, unless the coach was speaking."""
+        if not self.coach_speaking:
+            self.room.add(start_s, end_s)
+
     def _finish(self, end_s: float) -> Utterance:
         segment = self._segment
         assert segment is not None
@@ -224,8 +229,7 @@ class Recognizer:
         segment.denoiser.close()
         decoded = self.engine.finish()
         if segment.too_long:
-            if not self.coach_speaking:
-                self.room.add(segment.start_s, end_s)
+            self._heard_talk(segment.start_s, end_s)
             reason = f"rejected: over {MAX_COMMAND_S:.0f} s of speech, too long for a command"
             return Utterance(
                 decoded.text, 0.0, segment.start_s, end_s, accepted=False, reason=reason
@@ -242,8 +246,8 @@ class Recognizer:
                 f"rejected: the room is talking ({talk:.0f} s of other speech in the last "
                 f"{TALK_WINDOW_S:.0f} s), {decoded.confidence:.2f} < {TALKING_ROOM_CONFIDENCE}"
             )
-        if not accepted and not self.coach_speaking:
-            self.room.add(segment.start_s, end_s)
+        if not accepted:
+            self._heard_talk(segment.start_s, end_s)
         return Utterance(
             decoded.text,
             decoded.confidence,
