@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from voicecoach.core.intents import CommandIndex
-from voicecoach.hearing.asr import Engine
+from voicecoach.hearing.asr import Decoded, Engine
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.stream import MAX_COMMAND_S, Recognizer, recognize_samples
 from voicecoach.hearing.audio import SAMPLE_RATE, read_wav, silence
@@ -111,10 +111,38 @@ def test_speech_longer_than_a_command_is_rejected(engine: Engine, cases: list[Ca
     # command)...
     assert not any(u.accepted for u in recognize_samples(engine, joined))
     # ...an endpointer that keeps it whole gives speech too long to be a command: rejected.
-    recognizer = Recognizer(engine, endpointer="energy")
+    counting = FinishCounter(engine)
+    recognizer = Recognizer(counting, endpointer="energy")
     utterances = recognizer.accept(joined) + recognizer.flush()
     long_ones = [u for u in utterances if u.final and u.end_s - u.start_s > MAX_COMMAND_S]
-    assert long_ones and all(not u.accepted for u in long_ones)
+    assert long_ones and all(not u.accepted and u.text == "" for u in long_ones)
+    # It is not decoded at all: the engine finished only the other segments.
+    assert counting.finished == len(utterances) - len(long_ones)
+
+
+class FinishCounter:
+    """An engine that counts the segments it was asked to finish (decode)."""
+
+    def __init__(self, inner: Engine) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.finished = 0
+
+    def start(self) -> None:
+        self.inner.start()
+
+    def feed(self, samples: np.ndarray) -> None:
+        self.inner.feed(samples)
+
+    def partial(self) -> str:
+        return self.inner.partial()
+
+    def finish(self) -> Decoded:
+        self.finished += 1
+        return self.inner.finish()
+
+    def expect(self, intents: frozenset[str]) -> None:
+        self.inner.expect(intents)
 
 
 def test_partials_while_speaking(engine: Engine, cases: list[Case]) -> None:

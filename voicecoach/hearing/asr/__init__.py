@@ -55,7 +55,8 @@ class Engine(Protocol):
     name: str
 
     def start(self) -> None:
-        """Begins a new segment."""
+        """Begins a new segment (dropping the last one if it was never finished: speech too
+        long to be a command is not decoded)."""
 
     def feed(self, samples: Samples) -> None:
         """Decodes more audio of the current segment."""

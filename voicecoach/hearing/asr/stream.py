@@ -147,8 +147,7 @@ class Recognizer:
     def reset(self) -> None:
         """Forgets any speech in progress (used when the gate closes while the coach speaks)."""
         if self._segment is not None:
-            self._segment.denoiser.close()
-            self.engine.finish()
+            self._segment.denoiser.close()  # the engine drops the segment at its next start
         self._segment = None
         self._pending = np.zeros(0, np.int16)
         self._history = np.zeros(0, np.int16)
@@ -227,13 +226,13 @@ class Recognizer:
         assert segment is not None
         self._segment = None
         segment.denoiser.close()
-        decoded = self.engine.finish()
         if segment.too_long:
+            # Not decoded: whatever it holds, it is not a command (the engine drops it at its
+            # next start). In TV-like speech this is most of the audio.
             self._heard_talk(segment.start_s, end_s)
             reason = f"rejected: over {MAX_COMMAND_S:.0f} s of speech, too long for a command"
-            return Utterance(
-                decoded.text, 0.0, segment.start_s, end_s, accepted=False, reason=reason
-            )
+            return Utterance("", 0.0, segment.start_s, end_s, accepted=False, reason=reason)
+        decoded = self.engine.finish()
         accepted, near_miss, reason = decoded.accepted, decoded.near_miss, decoded.reason
         if (
             accepted
