@@ -56,7 +56,14 @@ import numpy.typing as npt
 from voicecoach.core.grammar import INTENT_NAMES, SlotValue
 from voicecoach.core.labelled import read_labelled
 from voicecoach.core.numbers import number_to_words
-from voicecoach.hearing.asr import embedding, endpoint, frontend, pocketsphinx_engine, stream
+from voicecoach.hearing.asr import (
+    embedding,
+    endpoint,
+    frontend,
+    pocketsphinx_engine,
+    silero,
+    stream,
+)
 from voicecoach.hearing.asr.verifier import (
     DEFAULT_VERIFIER_PATH,
     NONE_CLASS,
@@ -285,7 +292,7 @@ def decode_sequence(text: str) -> npt.NDArray[np.float32]:
     return flat.reshape(-1, embedding.EMBEDDING_SIZE)
 
 
-HEARING_MODULES = (frontend, endpoint, stream, pocketsphinx_engine, embedding)
+HEARING_MODULES = (frontend, silero, endpoint, stream, pocketsphinx_engine, embedding)
 """A change to any of these makes every cached rendition stale."""
 
 
