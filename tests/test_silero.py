@@ -10,6 +10,7 @@ import pytest
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.hearing.asr import silero
+from voicecoach.hearing.asr.onnx_weights import read_onnx_weights
 from voicecoach.hearing.asr.silero import CHUNK_SAMPLES, SileroVad
 from voicecoach.hearing.audio import read_wav, silence
 
@@ -60,9 +61,33 @@ def test_a_missing_model_package_says_how_to_install_it(monkeypatch: pytest.Monk
 def test_a_corrupt_model_file_is_a_clear_error(tmp_path: Path) -> None:
     broken = tmp_path / "silero_vad.onnx"
     broken.write_bytes(b"not a model")
-    with pytest.raises(VoiceCoachError, match="cannot load the voice activity detector") as raised:
+    with pytest.raises(VoiceCoachError, match="not an ONNX model") as raised:
         SileroVad(broken)
     assert str(broken) in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_truncated_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(silero.model_path().read_bytes()[:100_000])
+    with pytest.raises(VoiceCoachError, match="not an ONNX model"):
+        SileroVad(cut)
+
+
+def test_another_onnx_model_is_not_taken_for_silero(tmp_path: Path) -> None:
+    weights = read_onnx_weights(silero.model_path())
+    assert weights["model.decoder.rnn.weight_ih"].shape == (512, 128)
+    assert weights["model.stft.forward_basis_buffer"].dtype == np.float32
+    # A model file that holds only its graph, no weights: a protocol buffer with field 7 empty.
+    empty = tmp_path / "empty.onnx"
+    empty.write_bytes(bytes([7 << 3 | 2, 0]))
+    with pytest.raises(VoiceCoachError, match="not a Silero VAD model"):
+        SileroVad(empty)
+
+
+def test_a_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(VoiceCoachError, match="cannot read the model"):
+        SileroVad(tmp_path / "nothing.onnx")
 
 
 def test_the_makefile_installs_the_model_version_the_code_names() -> None:
