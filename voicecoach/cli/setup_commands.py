@@ -109,6 +109,14 @@ def cmd_doctor(options: Options) -> int:
     fix = "pip install pocketsphinx, or see models/README.md for a Vosk model"
     report(guarded("speech engine", fix, engine) if settings_ok else _skipped("speech engine"))
 
+    def voice_activity() -> str:
+        from voicecoach.hearing.asr.silero import SileroVad, model_path
+
+        SileroVad()
+        return f"Silero VAD, {model_path()}"
+
+    report(guarded("voice activity detector", "make setup (see models/README.md)", voice_activity))
+
     def show_level(text: str) -> None:
         if sys.stderr.isatty():
             sys.stderr.write(f"\r\033[K  listening: {text}")
