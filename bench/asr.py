@@ -24,7 +24,9 @@ Audio (rows):
   room with a fan or a TV on); and, with --human DIR, real people: words that are commands
   (digits answer the pain question, and are heard as after it: Session.awaited), words that
   are not, and sentences: the "eval" half of
-  the human set only (bench/humanset.py), speakers the verifier never trained on.
+  the human set only (bench/humanset.py), speakers the verifier never trained on. The words
+  and sentences are heard a second time as if the coach had just asked a question (in turn,
+  the pain question and "shall we end the session?"), when answers are taken more readily.
   With --human, the sentences are also joined into one stream, as from a TV, and played alone
   and as three-talker babble: every command heard in them is a false command (per hour).
 
@@ -53,7 +55,7 @@ import numpy as np
 from voicecoach.core.catalog import load_catalog
 from voicecoach.core.grammar import Grammar, load_grammar, to_jsgf
 from voicecoach.core.intents import CommandIndex, build_index, match
-from voicecoach.core.session import awaited_as_answer
+from voicecoach.core.session import ANSWERS_AWAITED, awaited_as_answer
 from voicecoach.hearing.asr import Decoded, Engine
 from voicecoach.hearing.asr.frontend import Denoiser
 from voicecoach.hearing.asr.pocketsphinx_engine import (
@@ -201,10 +203,10 @@ class Clip:
     """"as recorded", "pink" or "babble" (continuous noise around it), "human" (padded)."""
     seed: int = 0
     speech_end_s: float | None = None
+    """Where speech ends in the audio (known for the test clips): for the latency."""
     awaited: frozenset[str] = frozenset()
     """What the coach is waiting for when it is said (`Session.awaited`): the human digits are
     heard as the answer to "how bad is it, from zero to ten?"."""
-    """Where speech ends in the audio (known for the test clips): for the latency."""
 
 
 _talkers: list[Samples] = []
@@ -302,6 +304,16 @@ def human_clips(folder: Path, index: CommandIndex, every: int) -> list[Clip]:
             name, expect, slots = "human sentences rejected", None, ()
         clip = Clip(name, expect, slots, recording.path, "human", awaited=awaited_as_answer(expect))
         clips.append(clip)
+        if expect is None:
+            # The same speech while the coach waits for an answer (in turn: a pain rating, yes
+            # or no), when an answer is taken more readily.
+            waiting = sorted(ANSWERS_AWAITED)[len(clips) % len(ANSWERS_AWAITED)]
+            clips.append(
+                Clip(
+                    "human words and sentences rejected while an answer is awaited",
+                    None, (), recording.path, "human", awaited=ANSWERS_AWAITED[waiting],
+                )
+            )  # fmt: skip
     return clips
 
 

@@ -93,6 +93,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "out" / "verifier"
 REJECTION_TARGET = 0.97
 NEAR_MISS_SHARE = 0.03
+AWAITED_REJECTION_TARGET = 0.90
+"""Other speech rejected by the threshold of an answer the coach has just asked for
+(Verifier.awaited_threshold): it listens for the answer for a few seconds after a question, so
+other speech meets this threshold rarely, where the common one guards hours of listening."""
+ANSWERS = ("yes", "no", "rating")
 """Share of non-command segments allowed to fall between the near-miss and accept thresholds
 (the coach asks "Sorry, say that again?" for those)."""
 COMMON_WORDS = 1500
@@ -455,6 +460,9 @@ def main() -> None:
         threshold=round(threshold, 4),
         intent_thresholds=thresholds,
         near_miss=round(min(near_miss, threshold), 4),
+        awaited_threshold=round(
+            min(threshold, float(np.quantile(negatives, AWAITED_REJECTION_TARGET))), 4
+        ),
     )
     accepted = np.array(
         [s >= verifier.threshold_for(d) for s, d in zip(scores, decoded, strict=True)]
@@ -466,6 +474,19 @@ def main() -> None:
     print(f"fusion network: {len(fusion.features)} features, {fusion.hidden_bias.size} units")
     print(f"threshold {verifier.threshold:.3f}, near miss {verifier.near_miss:.3f}")
     print(f"per intent: {thresholds}")
+    print(f"an answer the coach asked for: {verifier.awaited_threshold:.3f}")
+    for answer in ANSWERS:
+        for group, where in (("synthetic", ~human), ("human", human)):
+            said = right & (decoded == answer) & where
+            other = ~command & (decoded == answer) & where
+            if said.any():
+                print(
+                    f"  {answer} ({group}), right decodes accepted as an answer "
+                    f"{(scores[said] >= verifier.awaited_threshold).mean():.1%} of {said.sum()}, "
+                    f"when not asked for {accepted[said].mean():.1%}; other speech decoded as "
+                    f"{answer} taken as an answer "
+                    f"{(scores[other] >= verifier.awaited_threshold).mean():.1%} of {other.sum()}"
+                )
     for name, where in [
         (c, np.array([r["condition"] == c for r in rows]) & ~human)
         for c in ("clean", "pink", "babble", "room", "noise")

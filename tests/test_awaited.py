@@ -1,6 +1,6 @@
 """Answers the coach waits for: after "it hurts" a bare number, after "stop" yes or no, are taken
-at the verifier's common threshold instead of their own stricter one (other speech is often
-decoded as a number, as "yes" or "no"), on real recognition of spoken numbers."""
+at the verifier's lower threshold for answers instead of their own stricter one (other speech is
+often decoded as a number, as "yes" or "no"), on real recognition of spoken numbers."""
 
 from __future__ import annotations
 
@@ -49,14 +49,17 @@ def test_the_session_awaits_a_rating_after_it_hurts_and_yes_or_no_after_stop(
     assert set(ANSWERS_AWAITED) == {"pain_check", "confirm_stop"}
     # Heard on its own (recognize, test, the benchmarks), a rating is taken as such an answer.
     assert awaited_as_answer("rating") == {"rating"}
+    assert awaited_as_answer("yes") == awaited_as_answer("no") == {"yes", "no"}
     assert awaited_as_answer("next") == awaited_as_answer(None) == frozenset()
 
 
-def test_an_awaited_answer_is_judged_at_the_common_threshold() -> None:
+def test_an_awaited_answer_is_judged_at_the_lower_threshold_for_answers() -> None:
     verifier = load_verifier()
     assert verifier.threshold_for("rating") > verifier.threshold  # numbers are often misheard
+    assert verifier.near_miss <= verifier.threshold
+    assert verifier.awaited_threshold < verifier.threshold
     for intent in ("rating", "yes", "no", "next"):
-        assert verifier.threshold_for(intent, awaited=True) == verifier.threshold
+        assert verifier.threshold_for(intent, awaited=True) == verifier.awaited_threshold
         assert verifier.threshold_for(intent) >= verifier.threshold
 
 
@@ -77,7 +80,7 @@ def test_a_number_between_the_thresholds_is_taken_only_as_an_answer(
 ) -> None:
     engine = PocketSphinxEngine(bundled_index.grammar)
     verifier = load_verifier()
-    low, high = verifier.threshold, verifier.threshold_for("rating")
+    low, high = verifier.awaited_threshold, verifier.threshold_for("rating")
     in_band = 0
     for name, audio in spoken_numbers:
         engine.expect(frozenset())
@@ -101,7 +104,8 @@ def test_a_number_between_the_thresholds_is_taken_only_as_an_answer(
 def in_band_numbers(
     index: CommandIndex, spoken: list[tuple[str, Samples]]
 ) -> list[tuple[str, Samples, SlotValue]]:
-    """The spoken numbers heard as ratings below the rating threshold (taken only as answers)."""
+    """The spoken numbers taken as ratings when asked for, below the rating threshold (so taken
+    only as answers)."""
     engine = PocketSphinxEngine(index.grammar)
     engine.expect(frozenset({"rating"}))
     high = load_verifier().threshold_for("rating")
@@ -109,7 +113,8 @@ def in_band_numbers(
     for name, audio in spoken:
         utterances = recognize_samples(engine, audio)
         intent = understand(utterances[0], index).intent if utterances else None
-        if intent and intent.name == "rating" and utterances[0].confidence < high:
+        taken = utterances[0].accepted if utterances else False
+        if intent and intent.name == "rating" and taken and utterances[0].confidence < high:
             found.append((name, audio, intent.slots["level"]))
     return found
 

@@ -83,9 +83,13 @@ the answer."""
 
 def awaited_as_answer(intent: str | None) -> frozenset[SessionIntent]:
     """What the coach would be waiting for when `intent` is heard on its own, out of a session:
-    a pain rating means something only as the answer to the pain question (`test` and the
-    benchmarks hear it so); anything else, nothing."""
-    return ANSWERS_AWAITED[QUESTIONS["pain"]] if intent == "rating" else frozenset()
+    a pain rating means something only as the answer to the pain question, yes or no only as
+    the answer to a question such as "shall we end the session?" (`test` and the benchmarks
+    hear them so); anything else, nothing."""
+    for answers in ANSWERS_AWAITED.values():
+        if intent in answers:
+            return answers
+    return frozenset()
 
 
 HOW_TO_HINT: Final = "Say: how do I do this, to hear the steps."

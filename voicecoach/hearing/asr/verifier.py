@@ -359,14 +359,18 @@ class Verifier:
     threshold: float
     intent_thresholds: Mapping[str, float] = field(default_factory=dict)
     near_miss: float = 1.0
+    awaited_threshold: float = 1.0
+    """The threshold of an answer the coach has just asked for (see `threshold_for`)."""
 
     def threshold_for(self, intent: str, *, awaited: bool = False) -> float:
         """An intent's own threshold is higher than the common one when other speech is often
-        decoded as it (words heard as numbers, as "yes" or "no"); when the coach has just asked
+        decoded as it (words heard as numbers, as "yes" or "no"). When the coach has just asked
         for it (a pain rating after "it hurts", yes or no to "shall we stop?"), the answer is
-        the likely thing to hear, and the common threshold applies."""
+        the likely thing to hear, and it is judged at the lower `awaited_threshold`: the coach
+        listens for an answer for seconds after a question, not for hours, so other speech has
+        far fewer chances to be taken for one (bench/train_verifier.py sets it)."""
         if awaited:
-            return self.threshold
+            return self.awaited_threshold
         return self.intent_thresholds.get(intent, self.threshold)
 
     @staticmethod
@@ -431,6 +435,7 @@ class Verifier:
                 "threshold": self.threshold,
                 "intent_thresholds": dict(sorted(self.intent_thresholds.items())),
                 "near_miss": self.near_miss,
+                "awaited_threshold": self.awaited_threshold,
             },
             separators=(",", ":"),
         )
@@ -445,6 +450,7 @@ def load_verifier(path: Path = DEFAULT_VERIFIER_PATH) -> Verifier:
             threshold=float(data["threshold"]),
             intent_thresholds={str(k): float(v) for k, v in data["intent_thresholds"].items()},
             near_miss=float(data["near_miss"]),
+            awaited_threshold=float(data["awaited_threshold"]),
         )
     except FileNotFoundError:
         raise VoiceCoachError("verifier model missing", path=path) from None
