@@ -137,6 +137,18 @@ def test_bundled_verifier_loads_and_knows_every_session_intent() -> None:
     assert named == {*INTENT_NAMES, NONE_CLASS}
     assert {f"rating:{level}" for level in range(11)} <= set(verifier.classifier.classes)
     assert 0 < verifier.near_miss <= verifier.threshold < 1
+    assert 0 < verifier.awaited_threshold < verifier.threshold
+
+
+def test_the_verifier_file_keeps_every_threshold(tmp_path: Path) -> None:
+    verifier = load_verifier()
+    copy = tmp_path / "verifier.json"
+    copy.write_text(verifier.to_json(), encoding="utf-8")
+    again = load_verifier(copy)
+    assert again.threshold == verifier.threshold
+    assert again.near_miss == verifier.near_miss
+    assert again.awaited_threshold == verifier.awaited_threshold
+    assert dict(again.intent_thresholds) == dict(verifier.intent_thresholds)
 
 
 def test_a_pain_rating_is_its_own_class_for_each_number() -> None:
