@@ -10,7 +10,9 @@ digit of the human set's *tune* half (bench/humanset.py: the Free Spoken Digit D
 the verifier trains on), which answers the pain question. `measure` runs bench/asr.py's systems
 on it and prints the share right per condition (the "no-rejection" system shows what the
 decoder gets right before the verifier) and, with --tv-minutes, the false commands per hour in
-the clean other speech joined into a TV-like stream and three-talker babble.
+the clean other speech joined into a TV-like stream and three-talker babble. The other speech
+is heard twice: as it comes, and while the coach waits for an answer (a pain rating, or yes or
+no), when answers are taken more readily.
 
     .venv/bin/python bench/devset.py build [--out out/dev] [--human DIR]
     .venv/bin/python bench/devset.py measure [--dev out/dev] [--systems voicecoach,no-rejection]
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.core.labelled import read_labelled
-from voicecoach.core.session import awaited_as_answer
+from voicecoach.core.session import ANSWERS_AWAITED, awaited_as_answer
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, to_int16, write_wav
 from voicecoach.hearing.synthetic import (
     HELD_OUT_VOICES,
@@ -149,6 +151,12 @@ def dev_clips(folder: Path) -> list[Clip]:
         setting = "human" if condition == "human" else "as recorded"
         path = folder / row["path"]
         clips.append(Clip(label, intent, slots, path, setting, awaited=awaited_as_answer(intent)))
+        if intent is None:
+            # The same speech while the coach waits for an answer (in turn: a pain rating, yes
+            # or no), when an answer is taken more readily.
+            waiting = ANSWERS_AWAITED[sorted(ANSWERS_AWAITED)[len(clips) % len(ANSWERS_AWAITED)]]
+            label = f"{condition}, other speech rejected while an answer is awaited"
+            clips.append(Clip(label, None, (), path, setting, awaited=waiting))
     return clips
 
 
