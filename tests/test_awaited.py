@@ -17,7 +17,7 @@ from voicecoach.core.grammar import SlotValue
 from voicecoach.core.intents import CommandIndex, Intent
 from voicecoach.core.session import ANSWERS_AWAITED, Session, awaited_as_answer
 from voicecoach.core.timeline import load_timeline
-from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
+from voicecoach.hearing.asr.pocketsphinx_engine import ANSWERS_ONLY_THRESHOLD, PocketSphinxEngine
 from voicecoach.hearing.asr.stream import recognize_samples
 from voicecoach.hearing.asr.verifier import load_verifier
 from voicecoach.hearing.audio import Samples, silence, write_wav
@@ -27,6 +27,7 @@ from voicecoach.speaking.speakers import MuteSpeaker
 from voicecoach.testing import run_cli as run
 
 NUMBERS = ("two", "three", "seven", "it's a four", "a six", "it's a two", "eight")
+AMONG_ANSWERS = "(among the awaited answers alone)"
 VOICES = [
     v
     for v in TEST_VOICES
@@ -87,6 +88,8 @@ def test_a_number_between_the_thresholds_is_taken_only_as_an_answer(
         (unasked,) = recognize_samples(engine, audio)
         engine.expect(frozenset({"rating"}))
         (asked,) = recognize_samples(engine, audio)
+        if asked.reason.endswith(AMONG_ANSWERS):
+            continue  # decoded again among the answers alone (the test below)
         assert asked.text == unasked.text, name
         assert abs(asked.confidence - unasked.confidence) < 0.01, name  # only the threshold moves
         is_rating = (understand(asked, bundled_index).intent or Intent("", {}, 0, "")).name
@@ -99,6 +102,47 @@ def test_a_number_between_the_thresholds_is_taken_only_as_an_answer(
     # These voices give numbers in the band today; if a retrained verifier moves them all out of
     # it, pick other numbers or voices.
     assert in_band >= 1
+
+
+BARE_NUMBERS = {"four": 4, "five": 5, "six": 6, "nine": 9}
+NOT_ANSWERS = ("we're out of milk", "the kettle's boiling", "what time is it", "honey")
+
+
+def test_a_number_the_whole_grammar_mishears_is_found_among_the_answers_alone(
+    bundled_index: CommandIndex,
+) -> None:
+    """While a rating is awaited, a bare number that the whole grammar hears as another command
+    ("six" as "skip it") is decoded again among the answers alone and taken when the verifier is
+    sure of it; other speech is not made into an answer."""
+    engine = PocketSphinxEngine(bundled_index.grammar)
+    found = 0
+    for voice in VOICES:
+        for text, level in BARE_NUMBERS.items():
+            audio = np.concatenate([silence(0.5), synthesize(text, voice), silence(1.0)])
+            engine.expect(frozenset())
+            (unasked,) = recognize_samples(engine, audio)
+            engine.expect(frozenset({"rating"}))
+            (asked,) = recognize_samples(engine, audio)
+            if not asked.reason.endswith(AMONG_ANSWERS):
+                continue
+            name = f"{text}@{voice.id}"
+            intent = understand(asked, bundled_index).intent
+            assert intent is not None and intent.name == "rating", name
+            assert intent.slots["level"] == level, name
+            assert asked.accepted and asked.confidence >= ANSWERS_ONLY_THRESHOLD, name
+            found += unasked.text != asked.text
+    # These voices give such numbers today; if a retrained verifier hears them all at once,
+    # pick other numbers or voices.
+    assert found >= 1
+    for voice in VOICES:
+        for text in NOT_ANSWERS:
+            audio = np.concatenate([silence(0.5), synthesize(text, voice), silence(1.0)])
+            engine.expect(frozenset({"rating"}))
+            heard = recognize_samples(engine, audio)
+            assert not any(u.accepted for u in heard), f"{text}@{voice.id}: {heard}"
+            engine.expect(frozenset({"yes", "no"}))
+            heard = recognize_samples(engine, audio)
+            assert not any(u.accepted for u in heard), f"{text}@{voice.id}: {heard}"
 
 
 def in_band_numbers(
