@@ -47,7 +47,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -207,6 +207,8 @@ class Clip:
     awaited: frozenset[str] = frozenset()
     """What the coach is waiting for when it is said (`Session.awaited`): the human digits are
     heard as the answer to "how bad is it, from zero to ten?"."""
+    pad_s: float = HUMAN_PAD_S
+    """Quiet added around a human clip."""
 
 
 _talkers: list[Samples] = []
@@ -215,7 +217,7 @@ _talkers: list[Samples] = []
 def load_clip(clip: Clip) -> Samples:
     samples = read_wav(clip.path)
     if clip.setting == "human":
-        pad = silence(HUMAN_PAD_S)
+        pad = silence(clip.pad_s)
         return np.concatenate([pad, samples, pad])
     if clip.setting == "pink":
         return in_noise(samples, pink_noise(samples.size + 5 * SAMPLE_RATE, clip.seed), 10.0)
@@ -501,6 +503,12 @@ def main() -> None:
     parser.add_argument("--human", type=Path, help="a folder of human recordings (manifest.tsv)")
     parser.add_argument("--human-every", type=int, default=1, help="take every Nth human clip")
     parser.add_argument(
+        "--human-pad",
+        type=float,
+        default=HUMAN_PAD_S,
+        help="seconds of quiet around each human clip (0: as cut, often tight to the word)",
+    )
+    parser.add_argument(
         "--tv-minutes", type=float, default=15.0, help="length of the TV-like stream"
     )
     parser.add_argument(
@@ -522,7 +530,10 @@ def main() -> None:
         if not (args.human / "manifest.tsv").is_file():
             parser.error(f"{args.human}: no manifest.tsv")
         index = build_index(load_grammar(load_catalog(), context=context))
-        clips += human_clips(args.human, index, args.human_every)
+        clips += [
+            replace(c, pad_s=args.human_pad)
+            for c in human_clips(args.human, index, args.human_every)
+        ]
         streams = tv_streams(args.human, args.tv_minutes)
     if args.tv_from_tests:
         other = [c.path for c in clips if c.row == "other speech rejected, clean"]
