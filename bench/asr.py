@@ -47,7 +47,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -286,9 +286,17 @@ def test_clips(script: Path, limit: int) -> list[Clip]:
     return clips
 
 
-def human_clips(folder: Path, index: CommandIndex, every: int) -> list[Clip]:
+def awaited_in_turn(number: int) -> frozenset[str]:
+    """The answers the coach waits for after one of its questions, the questions taken in turn
+    by `number` (a pain rating, then yes or no): other speech is heard so a second time."""
+    return ANSWERS_AWAITED[sorted(ANSWERS_AWAITED)[number % len(ANSWERS_AWAITED)]]
+
+
+def human_clips(
+    folder: Path, index: CommandIndex, every: int, pad_s: float = HUMAN_PAD_S
+) -> list[Clip]:
     """The eval half's human words that are commands, words that are not, and sentences
-    (never commands)."""
+    (never commands), with `pad_s` of quiet around each."""
     clips = []
     recordings = [r for r in read_human_set(folder) if r.half == "eval" and r.kind != "noise"]
     for number, recording in enumerate(recordings):
@@ -304,16 +312,18 @@ def human_clips(folder: Path, index: CommandIndex, every: int) -> list[Clip]:
             name, expect, slots = "human words, not commands, rejected", None, ()
         else:
             name, expect, slots = "human sentences rejected", None, ()
-        clip = Clip(name, expect, slots, recording.path, "human", awaited=awaited_as_answer(expect))
-        clips.append(clip)
+        awaited = awaited_as_answer(expect)
+        clips.append(
+            Clip(name, expect, slots, recording.path, "human", awaited=awaited, pad_s=pad_s)
+        )
         if expect is None:
             # The same speech while the coach waits for an answer (in turn: a pain rating, yes
             # or no), when an answer is taken more readily.
-            waiting = sorted(ANSWERS_AWAITED)[len(clips) % len(ANSWERS_AWAITED)]
             clips.append(
                 Clip(
                     "human words and sentences rejected while an answer is awaited",
-                    None, (), recording.path, "human", awaited=ANSWERS_AWAITED[waiting],
+                    None, (), recording.path, "human", awaited=awaited_in_turn(len(clips)),
+                    pad_s=pad_s,
                 )
             )  # fmt: skip
     return clips
@@ -530,10 +540,7 @@ def main() -> None:
         if not (args.human / "manifest.tsv").is_file():
             parser.error(f"{args.human}: no manifest.tsv")
         index = build_index(load_grammar(load_catalog(), context=context))
-        clips += [
-            replace(c, pad_s=args.human_pad)
-            for c in human_clips(args.human, index, args.human_every)
-        ]
+        clips += human_clips(args.human, index, args.human_every, args.human_pad)
         streams = tv_streams(args.human, args.tv_minutes)
     if args.tv_from_tests:
         other = [c.path for c in clips if c.row == "other speech rejected, clean"]

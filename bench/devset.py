@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.core.labelled import read_labelled
-from voicecoach.core.session import ANSWERS_AWAITED, awaited_as_answer
+from voicecoach.core.session import awaited_as_answer
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, to_int16, write_wav
 from voicecoach.hearing.synthetic import (
     HELD_OUT_VOICES,
@@ -43,7 +43,7 @@ from voicecoach.hearing.synthetic import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from asr import SYSTEM_NAMES, Clip, joined_as_tv, report, run_system
+from asr import SYSTEM_NAMES, Clip, awaited_in_turn, joined_as_tv, report, run_system
 from humanset import read_human_set
 from train_verifier import TALKER_TEXTS, read_lines
 
@@ -154,9 +154,8 @@ def dev_clips(folder: Path) -> list[Clip]:
         if intent is None:
             # The same speech while the coach waits for an answer (in turn: a pain rating, yes
             # or no), when an answer is taken more readily.
-            waiting = ANSWERS_AWAITED[sorted(ANSWERS_AWAITED)[len(clips) % len(ANSWERS_AWAITED)]]
             label = f"{condition}, other speech rejected while an answer is awaited"
-            clips.append(Clip(label, None, (), path, setting, awaited=waiting))
+            clips.append(Clip(label, None, (), path, setting, awaited=awaited_in_turn(len(clips))))
     return clips
 
 

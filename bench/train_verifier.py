@@ -56,6 +56,7 @@ import numpy.typing as npt
 from voicecoach.core.grammar import INTENT_NAMES, SlotValue
 from voicecoach.core.labelled import read_labelled
 from voicecoach.core.numbers import number_to_words
+from voicecoach.core.session import ANSWERS_AWAITED
 from voicecoach.hearing.asr import (
     embedding,
     endpoint,
@@ -93,13 +94,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "out" / "verifier"
 REJECTION_TARGET = 0.97
 NEAR_MISS_SHARE = 0.03
+"""Share of non-command segments allowed to fall between the near-miss and accept thresholds
+(the coach asks "Sorry, say that again?" for those)."""
 AWAITED_REJECTION_TARGET = 0.90
 """Other speech rejected by the threshold of an answer the coach has just asked for
 (Verifier.awaited_threshold): it listens for the answer for a few seconds after a question, so
 other speech meets this threshold rarely, where the common one guards hours of listening."""
-ANSWERS = ("yes", "no", "rating")
-"""Share of non-command segments allowed to fall between the near-miss and accept thresholds
-(the coach asks "Sorry, say that again?" for those)."""
+ANSWERS = tuple(sorted(set().union(*ANSWERS_AWAITED.values())))
+"""Every intent the coach waits for as an answer to one of its questions."""
 COMMON_WORDS = 1500
 """How many of bench/data/common_words.txt are spoken (a fixed, seeded sample)."""
 HUMAN_LIMITS = {"word": 1500, "sentence": 360}

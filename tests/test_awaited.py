@@ -22,7 +22,7 @@ from voicecoach.hearing.asr.stream import recognize_samples
 from voicecoach.hearing.asr.verifier import load_verifier
 from voicecoach.hearing.audio import Samples, silence, write_wav
 from voicecoach.hearing.recognition import understand
-from voicecoach.hearing.synthetic import TEST_VOICES, synthesize
+from voicecoach.hearing.synthetic import TEST_VOICES, Voice, synthesize
 from voicecoach.speaking.speakers import MuteSpeaker
 from voicecoach.testing import run_cli as run
 
@@ -64,12 +64,17 @@ def test_an_awaited_answer_is_judged_at_the_lower_threshold_for_answers() -> Non
         assert verifier.threshold_for(intent) >= verifier.threshold
 
 
+def spoken(text: str, voice: Voice) -> Samples:
+    """`text` in `voice`, with quiet before and after it."""
+    return np.concatenate([silence(0.5), synthesize(text, voice), silence(1.0)])
+
+
 @pytest.fixture(scope="module")
 def spoken_numbers() -> list[tuple[str, Samples]]:
     return [
         (
             f"{text}@{voice.id}",
-            np.concatenate([silence(0.5), synthesize(text, voice), silence(1.0)]),
+            spoken(text, voice),
         )
         for voice in VOICES
         for text in NUMBERS
@@ -118,7 +123,7 @@ def test_a_number_the_whole_grammar_mishears_is_found_among_the_answers_alone(
     found = 0
     for voice in VOICES:
         for text, level in BARE_NUMBERS.items():
-            audio = np.concatenate([silence(0.5), synthesize(text, voice), silence(1.0)])
+            audio = spoken(text, voice)
             engine.expect(frozenset())
             (unasked,) = recognize_samples(engine, audio)
             engine.expect(frozenset({"rating"}))
@@ -136,7 +141,7 @@ def test_a_number_the_whole_grammar_mishears_is_found_among_the_answers_alone(
     assert found >= 1
     for voice in VOICES:
         for text in NOT_ANSWERS:
-            audio = np.concatenate([silence(0.5), synthesize(text, voice), silence(1.0)])
+            audio = spoken(text, voice)
             engine.expect(frozenset({"rating"}))
             heard = recognize_samples(engine, audio)
             assert not any(u.accepted for u in heard), f"{text}@{voice.id}: {heard}"

@@ -227,12 +227,13 @@ class PocketSphinxEngine:
         self.phone_loop.activate_search(PHONES_SEARCH)
         self._phone_loop_reset = NoiseFloor()(silence(PHONE_LOOP_RESET_S)).tobytes()
         self.awaited: frozenset[str] = frozenset()
+        """Intents the coach is waiting for: judged at the verifier's threshold for answers, not
+        their own stricter one (see `Verifier.threshold_for`), and looked for again among their
+        own sentences alone when the whole grammar heard something else (`finish`)."""
         self._loop: tuple[float, int] | None = None
         """The phone loop's score and frames on the last segment."""
         self._pooled: Vector | None = None
         """The speech embedding of the last segment, pooled."""
-        """Intents the coach is waiting for: judged at the verifier's common threshold, not
-        their own stricter one (see `Verifier.threshold_for`)."""
         self.last_features: dict[str, float] = {}
         self.last_segment = b""
         """The audio of the last finished segment (16-bit little-endian), for the verifier."""
