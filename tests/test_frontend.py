@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.core.intents import CommandIndex
-from voicecoach.hearing.asr import Engine
+from voicecoach.hearing.asr import Decoded, Engine
 from voicecoach.hearing.asr.endpoint import CHUNK_SAMPLES, SileroEndpointer, chunk_levels
 from voicecoach.hearing.asr.frontend import (
     KEEP,
@@ -17,8 +17,8 @@ from voicecoach.hearing.asr.frontend import (
     NoiseFloor,
     SegmentDenoiser,
 )
-from voicecoach.hearing.asr.stream import Recognizer, recognize_samples
-from voicecoach.hearing.audio import SAMPLE_RATE, read_wav, silence, to_int16
+from voicecoach.hearing.asr.stream import PREROLL_S, Recognizer, recognize_samples
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, silence, to_int16
 from voicecoach.hearing.recognition import build_engine, understand
 from voicecoach.hearing.synthetic import active_rms, babble, pink_noise
 
@@ -150,3 +150,67 @@ def test_the_same_recording_gives_the_same_utterances(bundled_index: CommandInde
         (u.text, u.start_s, u.end_s, u.accepted) for u in second
     ]
     assert all(abs(a.confidence - b.confidence) < 0.01 for a, b in zip(first, second, strict=True))
+
+
+class HeardAudio:
+    """An engine that keeps the audio of each segment it is given (and decodes nothing)."""
+
+    name = "heard-audio"
+
+    def __init__(self) -> None:
+        self.segments: list[list[Samples]] = []
+
+    def start(self) -> None:
+        self.segments.append([])
+
+    def feed(self, samples: Samples) -> None:
+        self.segments[-1].append(samples.copy())
+
+    def partial(self) -> str:
+        return ""
+
+    def finish(self) -> Decoded:
+        return Decoded("", 0.0, accepted=False)
+
+    def expect(self, intents: frozenset[str]) -> None:
+        """Nothing is judged here."""
+
+
+def segment_heard(recording: Samples) -> Samples:
+    """What the engine is given of the one speech segment in `recording` (with the noise floor,
+    no denoiser), and checks that it ends with the recording."""
+    engine = HeardAudio()
+    recognizer = Recognizer(engine, denoiser="none", floored=True)
+    for start in range(0, recording.size, 320):
+        recognizer.accept(recording[start : start + 320])
+    recognizer.flush()
+    assert len(engine.segments) == 1
+    return np.concatenate(engine.segments[0])
+
+
+def test_a_recording_that_starts_on_the_word_is_given_quiet_before_it() -> None:
+    speech = read_wav(AUDIO / COMMAND)
+    word = speech[int(np.argmax(np.abs(speech) > 500)) :]  # cut tight to its first sound
+    recording = NoiseFloor()(np.concatenate([word, silence(1.0)]))
+    heard = segment_heard(recording)
+    lead = round(PREROLL_S * SAMPLE_RATE)
+    # The decoder hears PREROLL_S of the noise floor alone, as a microphone would have given,
+    # then the recording from its first sample.
+    assert rms(heard[:lead]) < 1.2 * NOISE_FLOOR_RMS
+    rest = heard[lead:]
+    assert rest.size > SAMPLE_RATE // 2 and np.array_equal(rest, recording[: rest.size])
+
+
+def test_a_recording_with_quiet_before_the_word_is_given_its_own() -> None:
+    speech = read_wav(AUDIO / COMMAND)
+    recording = NoiseFloor()(np.concatenate([silence(1.0), speech, silence(1.0)]))
+    heard = segment_heard(recording)
+    lead = round(PREROLL_S * SAMPLE_RATE)
+    # Nothing made up: the segment is the recording's own audio from its preroll on.
+    windows = np.lib.stride_tricks.sliding_window_view(recording, 64)
+    found = np.flatnonzero((windows == heard[:64]).all(axis=1))
+    assert found.size == 1
+    first = int(found[0])
+    onset = SAMPLE_RATE + int(np.argmax(np.abs(speech) > 500))
+    assert onset - 2 * lead <= first < onset  # in the quiet just before the word
+    assert np.array_equal(heard, recording[first : first + heard.size])

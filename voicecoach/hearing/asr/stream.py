@@ -23,6 +23,8 @@ ENDPOINT_RATIO: Final = 0.9
 # Audio kept from before the detected start: recognisers do better with a little silence before
 # the words (after them, they get the endpointer's own delay of silence).
 PREROLL_S: Final = 0.25
+QUIET_LEAD_SEED: Final = 1
+"""Seed of the noise floor that makes up a preroll the stream did not have (see `quiet_lead`)."""
 WARM_UP_S: Final = 0.5
 """Audio before a segment's preroll that the segment's denoiser hears first, to learn the
 room's noise."""
@@ -68,6 +70,20 @@ class _Segment:
     denoiser: SegmentDenoiser
     next_partial_s: float = 0.0
     too_long: bool = False
+
+
+def quiet_lead(preroll_s: float) -> Samples:
+    """Quiet (the noise floor alone) that makes a segment's preroll of `preroll_s` up to
+    PREROLL_S: what the decoder hears before speech that began with the stream (a recording cut
+    tight to its first word) or just after a reset, as a microphone would have given it.
+    PocketSphinx needs a little silence before the first word: on every eighth of the human
+    set's tune-half words heard as cut, digits taken as the right answer went from 59.0% to 81.9%
+    with it (80.9% with half a second of quiet added around each recording; other words
+    rejected 99.3% both). Teaching the denoiser on quiet as well changed nothing (59.6%)."""
+    lacking = round((PREROLL_S - preroll_s) * SAMPLE_RATE)
+    if lacking <= 0:
+        return np.zeros(0, np.int16)
+    return NoiseFloor(QUIET_LEAD_SEED)(np.zeros(lacking, np.int16))
 
 
 class Recognizer:
@@ -191,6 +207,8 @@ class Recognizer:
             skip = max(0, round((start_s - history_start_s) * SAMPLE_RATE))
             warm = max(0, skip - round(WARM_UP_S * SAMPLE_RATE))
             denoiser.warm_up(self._history[warm:skip])
+            speech_s = self._vad_origin_s + float(self._vad.speech_start)
+            self._feed(quiet_lead(speech_s - max(start_s, history_start_s)))
             self._feed(self._history[skip:])
             return
         segment = self._segment
