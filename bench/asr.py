@@ -278,11 +278,18 @@ def test_clips(script: Path, limit: int) -> list[Clip]:
         slots = tuple(sorted(case.slots.items()))
         clip_s = read_wav(case.audio).size / SAMPLE_RATE
         row = f"{kind}, {condition}"
-        clips.append(Clip(row, case.expect, slots, case.audio, speech_end_s=clip_s - PAD_S))
+        # A rating, yes or no is heard as the answer to the coach's question, as `voicecoach
+        # test` hears it.
+        awaited = awaited_as_answer(case.expect)
+        clips.append(
+            Clip(row, case.expect, slots, case.audio, speech_end_s=clip_s - PAD_S, awaited=awaited)
+        )
         if case.expect and condition == "clean" and number % 2 == 0:
             for noise, name in (("pink", "pink 10 dB"), ("babble", "babble 15 dB")):
                 row = f"commands, {name}, continuous"
-                clips.append(Clip(row, case.expect, slots, case.audio, noise, number))
+                clips.append(
+                    Clip(row, case.expect, slots, case.audio, noise, number, awaited=awaited)
+                )
     return clips
 
 
