@@ -199,7 +199,8 @@ class Recognizer:
         self._history = np.concatenate([self._history, frame])[-keep:]
 
         if not was_in_speech and self._vad.in_speech:
-            start_s = max(0.0, self._vad_origin_s + float(self._vad.speech_start) - PREROLL_S)
+            speech_s = self._vad_origin_s + float(self._vad.speech_start)
+            start_s = max(0.0, speech_s - PREROLL_S)
             denoiser = SegmentDenoiser(self.denoiser)
             self._segment = _Segment(
                 start_s, denoiser, next_partial_s=self.time_s + PARTIAL_EVERY_S
@@ -209,7 +210,6 @@ class Recognizer:
             skip = max(0, round((start_s - history_start_s) * SAMPLE_RATE))
             warm = max(0, skip - round(WARM_UP_S * SAMPLE_RATE))
             denoiser.warm_up(self._history[warm:skip])
-            speech_s = self._vad_origin_s + float(self._vad.speech_start)
             self._feed(quiet_lead(speech_s - max(start_s, history_start_s)))
             self._feed(self._history[skip:])
             return
