@@ -11,7 +11,7 @@ from voicecoach.core.intents import CommandIndex
 from voicecoach.hearing.asr import Decoded, Engine
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.stream import MAX_COMMAND_S, Recognizer, recognize_samples
-from voicecoach.hearing.audio import SAMPLE_RATE, read_wav, silence
+from voicecoach.hearing.audio import SAMPLE_RATE, read_wav, silence, write_wav
 from voicecoach.hearing.audiotests import Case, Outcome, load_script, run_cases
 from voicecoach.hearing.recognition import build_engine, hear_file, hear_samples
 from voicecoach.hearing.synthetic import trim_silence
@@ -190,6 +190,34 @@ def test_same_audio_same_result_whatever_came_before(engine: Engine, cases: list
         assert [(u.text, u.accepted, u.confidence) for u in alone] == [
             (u.text, u.accepted, u.confidence) for u in again
         ]
+
+
+TIGHT_CUT_CLIPS = (
+    "yes@flite-slt-100.wav",
+    "no@flite-awb-110.wav",
+    "easier@flite-rms-95.wav",
+    "longer hold@espeak-en-us-belinda-160-65.wav",
+    "shorter please@flite-slt-100.wav",
+)
+
+
+@pytest.mark.parametrize("name", TIGHT_CUT_CLIPS)
+def test_a_recording_cut_tight_to_its_words_is_heard(
+    engine: Engine, bundled_index: CommandIndex, cases: list[Case], tmp_path: Path, name: str
+) -> None:
+    """Many one-word recordings are cut to the word, with no quiet before or after it. A file
+    is heard followed by AFTER_RECORDING_S of quiet, so the background it is primed with is not
+    its own speech, and the decoder is given the quiet its segment lacks before the word
+    (stream.quiet_lead)."""
+    case = next(c for c in cases if c.audio.name == name)
+    padded = read_wav(case.audio)
+    tight = trim_silence(padded)
+    assert tight.size < padded.size - SAMPLE_RATE // 2  # the clip's padding is gone
+    path = tmp_path / name
+    write_wav(path, tight)
+    command = hear_file(path, engine, bundled_index).command
+    assert command is not None and command.intent is not None, command
+    assert command.intent.name == case.expect
 
 
 def test_times_stay_in_stream_time_after_a_reset(engine: Engine, cases: list[Case]) -> None:

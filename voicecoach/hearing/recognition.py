@@ -21,7 +21,13 @@ from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, silence
 ENGINES: Final = ("auto", "pocketsphinx", "vosk")
 AFTER_RECORDING_S: Final = 1.0
 """Silence heard after a recording, as a microphone would give, so that the end of its speech
-is found by the endpointer (as it is live) rather than by the end of the file."""
+is found by the endpointer (as it is live) rather than by the end of the file. It is part of the
+recording whose levels prime the endpointer's background (`stream.recording_recognizer`): a
+recording cut tight to a word of half a second would otherwise have its own speech taken for
+the background. On every eighth word of the human set's tune half heard as cut (December 5),
+digits taken as the right answer: 81.9% (154 of 188) with it, 60.1% without it, 61.7% with
+half a second of quiet after the file that the background is not primed with; other words
+rejected 99.3% in all three."""
 PROJECT_MODELS: Final = Path(__file__).resolve().parents[2] / "models"
 
 
