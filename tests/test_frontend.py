@@ -178,7 +178,7 @@ class HeardAudio:
 
 def segment_heard(recording: Samples) -> Samples:
     """What the engine is given of the one speech segment in `recording` (with the noise floor,
-    no denoiser), and checks that it ends with the recording."""
+    no denoiser), after checking that the recording gave exactly one segment."""
     engine = HeardAudio()
     recognizer = Recognizer(engine, denoiser="none", floored=True)
     for start in range(0, recording.size, 320):
