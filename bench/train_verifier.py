@@ -22,9 +22,9 @@ regression; each pain rating is a class of its own, so it checks the number too)
 fusion network (verifier.FusionNetwork: one hidden layer) of the decoder's scores, its
 word-level ratios against the phone loop and that classifier's opinion of the decoded command,
 fitted on out-of-fold classifier outputs (items split in two halves) so that it learns how much
-to trust the classifier on speech it has not seen. The acceptance threshold rejects
-REJECTION_TARGET of the non-command segments, scored out of fold; an intent whose own
-non-command decodes score higher gets a higher threshold.
+to trust the classifier on speech it has not seen. The acceptance threshold of each sensitivity
+rejects its share (REJECTION_TARGETS) of the non-command segments, scored out of fold; an intent
+whose own non-command decodes score higher gets a higher threshold.
 
 Needs espeak-ng with the MBROLA voices, flite, festival with its kal, ked and MBROLA voices, and
 Pico (see bench/README.md). Each item's renditions and their features are cached in
@@ -66,9 +66,12 @@ from voicecoach.hearing.asr import (
     stream,
 )
 from voicecoach.hearing.asr.verifier import (
+    DEFAULT_SENSITIVITY,
     DEFAULT_VERIFIER_PATH,
     NONE_CLASS,
+    SENSITIVITIES,
     IntentClassifier,
+    OperatingPoint,
     Verifier,
     class_of,
     classifier_classes,
@@ -92,7 +95,10 @@ from humanset import read_human_set
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "out" / "verifier"
-REJECTION_TARGET = 0.97
+REJECTION_TARGETS = {"low": 0.99, "medium": 0.97, "high": 0.93}
+"""Per sensitivity (verifier.SENSITIVITIES), the share of the non-command segments (scored out of
+fold) that its common threshold rejects; an intent's own threshold rejects as much of the other
+speech decoded as it."""
 NEAR_MISS_SHARE = 0.03
 """Share of non-command segments allowed to fall between the near-miss and accept thresholds
 (the coach asks "Sorry, say that again?" for those)."""
@@ -400,6 +406,25 @@ def fusion_rows(
     ]
 
 
+def operating_point(
+    scores: npt.NDArray[np.float64],
+    other: npt.NDArray[np.bool_],
+    decoded: npt.NDArray[np.str_],
+    target: float,
+) -> OperatingPoint:
+    """The thresholds that reject `target` of the `other` (non-command) segments' `scores`: one
+    common to every intent, and a higher one for an intent whose own other segments (at least
+    ten decoded as it) need it; the near miss lets NEAR_MISS_SHARE more of them through."""
+    common = float(np.quantile(scores[other], target))
+    own_thresholds: dict[str, float] = {}
+    for name in INTENT_NAMES:
+        own = scores[other & (decoded == name)]
+        if own.size >= 10:
+            own_thresholds[name] = round(max(common, float(np.quantile(own, target))), 4)
+    near_miss = float(np.quantile(scores[other], target - NEAR_MISS_SHARE))
+    return OperatingPoint(round(common, 4), own_thresholds, round(min(near_miss, common), 4))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -449,23 +474,23 @@ def main() -> None:
     human = np.array([bool(r["human"]) for r in rows])
     decoded = np.array([r["decoded"].split(":")[0] for r in rows])
     negatives = scores[~command]
-    threshold = float(np.quantile(negatives, REJECTION_TARGET))
-    thresholds: dict[str, float] = {}
-    for name in INTENT_NAMES:
-        own = scores[~command & (decoded == name)]
-        if own.size >= 10:
-            thresholds[name] = round(max(threshold, float(np.quantile(own, REJECTION_TARGET))), 4)
-    near_miss = float(np.quantile(negatives, REJECTION_TARGET - NEAR_MISS_SHARE))
+    points = {
+        name: operating_point(scores, ~command, decoded, target)
+        for name, target in REJECTION_TARGETS.items()
+    }
+    default = points.pop(DEFAULT_SENSITIVITY)
     verifier = Verifier(
         classifier=classifier,
         fusion=fusion,
-        threshold=round(threshold, 4),
-        intent_thresholds=thresholds,
-        near_miss=round(min(near_miss, threshold), 4),
+        threshold=default.threshold,
+        intent_thresholds=default.intent_thresholds,
+        near_miss=default.near_miss,
         awaited_threshold=round(
-            min(threshold, float(np.quantile(negatives, AWAITED_REJECTION_TARGET))), 4
+            min(default.threshold, float(np.quantile(negatives, AWAITED_REJECTION_TARGET))), 4
         ),
+        other_sensitivities=points,
     )
+    thresholds = verifier.intent_thresholds
     accepted = np.array(
         [s >= verifier.threshold_for(d) for s, d in zip(scores, decoded, strict=True)]
     )
@@ -489,10 +514,11 @@ def main() -> None:
                     f"{answer} taken as an answer "
                     f"{(scores[other] >= verifier.awaited_threshold).mean():.1%} of {other.sum()}"
                 )
-    for name, where in [
+    conditions = [
         (c, np.array([r["condition"] == c for r in rows]) & ~human)
         for c in ("clean", "pink", "babble", "room", "noise")
-    ] + [("human", human)]:
+    ] + [("human", human)]
+    for name, where in conditions:
         if not where.any():
             continue
         print(
@@ -501,6 +527,21 @@ def main() -> None:
             f"of {int((right & where).sum())}; decodes of commands right "
             f"{right[command & where].mean():.1%}; other speech rejected "
             f"{1 - accepted[~command & where].mean():.1%} of {int((~command & where).sum())}"
+        )
+    for sensitivity in SENSITIVITIES:
+        judged = verifier.at_sensitivity(sensitivity)
+        taken = np.array(
+            [s >= judged.threshold_for(d) for s, d in zip(scores, decoded, strict=True)]
+        )
+        print(
+            f"sensitivity {sensitivity} (threshold {judged.threshold:.3f}): right commands "
+            "accepted / other speech rejected, out of fold: "
+            + ", ".join(
+                f"{name} {taken[right & where].mean():.1%} / "
+                f"{1 - taken[~command & where].mean():.1%}"
+                for name, where in conditions
+                if where.any()
+            )
         )
     if args.write:
         DEFAULT_VERIFIER_PATH.write_text(verifier.to_json() + "\n", encoding="utf-8")

@@ -195,7 +195,7 @@ def test_same_audio_same_result_whatever_came_before(engine: Engine, cases: list
 TIGHT_CUT_CLIPS = (
     "yes@flite-slt-100.wav",
     "no@flite-awb-110.wav",
-    "easier@flite-rms-95.wav",
+    "resume@flite-slt-100.wav",
     "longer hold@espeak-en-us-belinda-160-65.wav",
     "shorter please@flite-slt-100.wav",
 )

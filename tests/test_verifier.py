@@ -18,7 +18,9 @@ from voicecoach.hearing.asr.endpoint import (
     SileroEndpointer,
 )
 from voicecoach.hearing.asr.verifier import (
+    DEFAULT_SENSITIVITY,
     NONE_CLASS,
+    SENSITIVITIES,
     class_of,
     classifier_classes,
     fit_classifier,
@@ -149,6 +151,29 @@ def test_the_verifier_file_keeps_every_threshold(tmp_path: Path) -> None:
     assert again.near_miss == verifier.near_miss
     assert again.awaited_threshold == verifier.awaited_threshold
     assert dict(again.intent_thresholds) == dict(verifier.intent_thresholds)
+    for sensitivity in SENSITIVITIES:
+        read, kept = again.at_sensitivity(sensitivity), verifier.at_sensitivity(sensitivity)
+        assert (read.threshold, read.near_miss) == (kept.threshold, kept.near_miss)
+        assert dict(read.intent_thresholds) == dict(kept.intent_thresholds)
+
+
+def test_a_higher_sensitivity_takes_commands_more_readily() -> None:
+    verifier = load_verifier()
+    low, medium, high = (verifier.at_sensitivity(s) for s in SENSITIVITIES)
+    assert verifier.at_sensitivity(DEFAULT_SENSITIVITY) is verifier
+    assert low.threshold > medium.threshold > high.threshold
+    for intent in verifier.intent_thresholds:
+        assert low.threshold_for(intent) >= medium.threshold_for(intent)
+        assert medium.threshold_for(intent) >= high.threshold_for(intent)
+    for judged in (low, medium, high):
+        assert 0 < judged.near_miss <= judged.threshold < 1
+        assert judged.awaited_threshold <= judged.threshold
+        assert judged.threshold_for("rating", awaited=True) == judged.awaited_threshold
+
+
+def test_an_unknown_sensitivity_is_a_one_line_error() -> None:
+    with pytest.raises(VoiceCoachError, match=r"unknown sensitivity 'loud'.*low, medium, high"):
+        load_verifier().at_sensitivity("loud")
 
 
 def test_a_pain_rating_is_its_own_class_for_each_number() -> None:

@@ -16,6 +16,7 @@ synthetic training voices only (never the test voices or the judged recordings).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -352,6 +353,36 @@ class Verdict:
         return f"{verdict}: verifier {self.probability:.2f}, embedding hears {heard}"
 
 
+SENSITIVITIES: Final = ("low", "medium", "high")
+"""How readily a command is taken, against how often other speech is taken for one: each is an
+`OperatingPoint` of the verifier (bench/train_verifier.py sets them)."""
+DEFAULT_SENSITIVITY: Final = "medium"
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """The acceptance thresholds of one sensitivity."""
+
+    threshold: float
+    intent_thresholds: Mapping[str, float]
+    near_miss: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "threshold": self.threshold,
+            "intent_thresholds": dict(sorted(self.intent_thresholds.items())),
+            "near_miss": self.near_miss,
+        }
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> OperatingPoint:
+        return OperatingPoint(
+            threshold=float(data["threshold"]),
+            intent_thresholds={str(k): float(v) for k, v in data["intent_thresholds"].items()},
+            near_miss=float(data["near_miss"]),
+        )
+
+
 @dataclass(frozen=True)
 class Verifier:
     classifier: IntentClassifier
@@ -361,6 +392,29 @@ class Verifier:
     near_miss: float = 1.0
     awaited_threshold: float = 1.0
     """The threshold of an answer the coach has just asked for (see `threshold_for`)."""
+    other_sensitivities: Mapping[str, OperatingPoint] = field(default_factory=dict)
+    """The thresholds of the sensitivities other than DEFAULT_SENSITIVITY (whose thresholds are
+    the fields above)."""
+
+    def at_sensitivity(self, sensitivity: str) -> Verifier:
+        """This verifier with the thresholds of `sensitivity` (SENSITIVITIES). An answer the
+        coach asked for is never judged more strictly than any other command."""
+        if sensitivity == DEFAULT_SENSITIVITY:
+            return self
+        if sensitivity not in SENSITIVITIES:
+            raise VoiceCoachError(
+                f"unknown sensitivity '{sensitivity}' (sensitivities: {', '.join(SENSITIVITIES)})"
+            )
+        point = self.other_sensitivities.get(sensitivity)
+        if point is None:
+            raise VoiceCoachError(f"the verifier model has no '{sensitivity}' sensitivity")
+        return dataclasses.replace(
+            self,
+            threshold=point.threshold,
+            intent_thresholds=point.intent_thresholds,
+            near_miss=point.near_miss,
+            awaited_threshold=min(self.awaited_threshold, point.threshold),
+        )
 
     def threshold_for(self, intent: str, *, awaited: bool = False) -> float:
         """An intent's own threshold is higher than the common one when other speech is often
@@ -436,6 +490,10 @@ class Verifier:
                 "intent_thresholds": dict(sorted(self.intent_thresholds.items())),
                 "near_miss": self.near_miss,
                 "awaited_threshold": self.awaited_threshold,
+                "other_sensitivities": {
+                    name: point.to_dict()
+                    for name, point in sorted(self.other_sensitivities.items())
+                },
             },
             separators=(",", ":"),
         )
@@ -451,6 +509,10 @@ def load_verifier(path: Path = DEFAULT_VERIFIER_PATH) -> Verifier:
             intent_thresholds={str(k): float(v) for k, v in data["intent_thresholds"].items()},
             near_miss=float(data["near_miss"]),
             awaited_threshold=float(data["awaited_threshold"]),
+            other_sensitivities={
+                str(name): OperatingPoint.from_dict(point)
+                for name, point in data.get("other_sensitivities", {}).items()
+            },
         )
     except FileNotFoundError:
         raise VoiceCoachError("verifier model missing", path=path) from None
