@@ -4,6 +4,8 @@ Systems (columns):
   voicecoach   the embedded default: the front end (noise floor, RNNoise), the Silero
                endpointer that tracks the room's background, PocketSphinx on the command
                grammar, the verifier (decoder scores fused with the speech embedding)
+  voicecoach-low, voicecoach-high
+               the same at the verifier's other sensitivities (--sensitivity)
   no-denoise   the same without RNNoise
   no-rejection the same, every decode taken as a command (what the decoder gets right)
   decoder      the same front end and endpointer with the decoder-only confidence model
@@ -100,6 +102,8 @@ BABBLE_TEXTS = [  # spoken by the test voices, for the continuous babble
 ]
 SYSTEM_NAMES = {
     "voicecoach": "voicecoach",
+    "voicecoach-low": "sensitivity low",
+    "voicecoach-high": "sensitivity high",
     "no-denoise": "no RNNoise",
     "no-rejection": "no rejection",
     "decoder": "decoder only",
@@ -177,6 +181,9 @@ class System:
 def make_system(key: str, grammar: Grammar, index: CommandIndex) -> System:
     if key == "voicecoach":
         return System(PocketSphinxEngine(grammar), "silero", "rnnoise", True)
+    if key.startswith("voicecoach-"):  # at another sensitivity: voicecoach-low, voicecoach-high
+        engine = build_engine("pocketsphinx", grammar, index, sensitivity=key.split("-", 1)[1])
+        return System(engine, "silero", "rnnoise", True)
     if key == "no-denoise":
         return System(PocketSphinxEngine(grammar), "silero", "none", True)
     if key == "no-rejection":

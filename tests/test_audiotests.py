@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_recognition import SENSITIVITY_CLIPS
+from voicecoach.config import config_path
 from voicecoach.hearing.audiotests import ScriptError, load_script
 from voicecoach.testing import assert_one_line_error
 from voicecoach.testing import run_cli as run
@@ -129,3 +131,17 @@ def test_script_errors(tmp_path: Path, text: str, message: str) -> None:
 
 def test_bad_script_on_the_command_line_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(run("test", str(tmp_path / "none.toml")), "no such file")
+
+
+def test_the_settings_sensitivity_is_used_and_the_flag_overrides_it() -> None:
+    clips = [str(AUDIO / "en" / name) for name in SENSITIVITY_CLIPS]
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('sensitivity = "high"\n', encoding="utf-8")
+    taken = {}
+    for flags in ([], ["--sensitivity", "medium"]):
+        result = run("recognize", "--json", "--engine", "pocketsphinx", *flags, *clips)
+        assert result.returncode == 0, result.stderr
+        heard = [json.loads(line) for line in result.stdout.splitlines()]
+        taken[bool(flags)] = sum(h["intent"] is not None for h in heard)
+    assert taken[False] > taken[True], taken

@@ -274,6 +274,7 @@ def test_bad_input_is_one_line(
         ("volume = nan\n", ["config.toml", "'volume'"]),
         ("hold_multiplier = inf\n", ["config.toml", "'hold_multiplier'"]),
         ("speech_rate = 1e9\n", ["config.toml", "'speech_rate'"]),
+        ('sensitivity = "loud"\n', ["config.toml", "'sensitivity' must be", "'high'", "'loud'"]),
         ("holds = 3\n", ["config.toml", "'holds'"]),
         (DEEP_TABLE, ["config.toml", "nested too deeply"]),
     ],

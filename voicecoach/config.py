@@ -2,6 +2,7 @@
 (~/.config/voicecoach on Linux). Every key is optional; command-line flags override it.
 
     engine = "auto"              # auto, pocketsphinx or vosk
+    sensitivity = "medium"       # low, medium or high: how readily a command is taken
     model = "/home/pi/models/vosk-model-small-en-us-0.15"
     input_device = "USB"         # a device name (or part of it) or an index: voicecoach devices
     output_device = 1
@@ -27,6 +28,7 @@ from voicecoach.core.catalog import Catalog, RoutineItem
 from voicecoach.core.errors import UnknownExerciseError, VoiceCoachError
 from voicecoach.core.session import MAX_HOLD_S, MIN_HOLD_S
 from voicecoach.core.tomlfile import read_toml
+from voicecoach.hearing.asr.verifier import DEFAULT_SENSITIVITY, SENSITIVITIES
 from voicecoach.hearing.recognition import ENGINES
 
 CONFIG_FILE: Final = "config.toml"
@@ -43,6 +45,9 @@ class Config:
     engine: str = "auto"
     model: Path | None = None
     """A Vosk model folder (None: looked for, see hearing.find_vosk_model)."""
+    sensitivity: str = DEFAULT_SENSITIVITY
+    """How readily the PocketSphinx engine takes a command (SENSITIVITIES): "high" takes more
+    of them and more often takes other speech for one; "low" the reverse."""
     input_device: str | int | None = None
     output_device: str | int | None = None
     speech_rate: int | None = None
@@ -94,6 +99,10 @@ def _checked(key: str, value: object, path: Path) -> object:
     if key == "engine":
         if value not in ENGINES:
             raise bad(" or ".join(repr(e) for e in ENGINES))
+        return value
+    if key == "sensitivity":
+        if value not in SENSITIVITIES:
+            raise bad(" or ".join(repr(s) for s in SENSITIVITIES))
         return value
     if key == "model":
         if not isinstance(value, str) or not value:

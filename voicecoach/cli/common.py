@@ -57,12 +57,18 @@ def command_index(options: Options, context: str = "session") -> CommandIndex:
 
 
 def engine_for(options: Options, index: CommandIndex) -> Engine:
-    """The speech engine of --engine and --model, or of the settings."""
+    """The speech engine of --engine, --model and --sensitivity, or of the settings."""
     from voicecoach.hearing.recognition import build_engine
 
     settings = settings_of(options)
     name = options.engine or settings.engine
-    engine = build_engine(name, index.grammar, index, model=options.model or settings.model)
+    engine = build_engine(
+        name,
+        index.grammar,
+        index,
+        model=options.model or settings.model,
+        sensitivity=options.sensitivity or settings.sensitivity,
+    )
     if name == "auto":
         print(f"voicecoach: using the {engine.name} engine", file=sys.stderr)
     return engine

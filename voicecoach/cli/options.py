@@ -41,6 +41,8 @@ class Options:
     engine: str | None = None
     """None: the config file's engine."""
     model: Path | None = None
+    sensitivity: str | None = None
+    """None: the config file's sensitivity."""
     json: bool = False
 
     exercise: tuple[str, ...] = ()
@@ -123,6 +125,7 @@ def build_options(namespace: argparse.Namespace) -> Options:
         grammar=option("grammar"),
         engine=option("engine"),
         model=option("model"),
+        sensitivity=option("sensitivity"),
         json=option("json"),
         exercise=tuple(option("exercise")),
         text=tuple(option("text") or ()),  # `ask` leaves out --text as None

@@ -17,6 +17,7 @@ from voicecoach.core.grammar import DEFAULT_GRAMMAR_DIR
 from voicecoach.core.progress import DEFAULT_WEEKS, MAX_WEEKS
 from voicecoach.core.session import QUESTIONS
 from voicecoach.core.timeline import MAX_TIME_S
+from voicecoach.hearing.asr.verifier import SENSITIVITIES
 from voicecoach.hearing.recognition import ENGINES
 
 DEFAULT_VOSK_MODEL: Final = "vosk-model-small-en-us-0.15"
@@ -210,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="a Vosk model folder (default: $VOICECOACH_VOSK_MODEL, models/vosk-model-*, "
         "or Vosk's cache)",
+    )
+    engine.add_argument(
+        "--sensitivity",
+        choices=SENSITIVITIES,
+        default=None,
+        help="how readily PocketSphinx's verifier takes a session command: high takes more of "
+        "what you say and more often takes other talk for a command, low the reverse "
+        "(default: medium, unless the config file says)",
     )
 
     recognize = commands.add_parser(
@@ -425,8 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     config = commands.add_parser(
         "config",
         help="the settings file",
-        description="The settings file (TOML): engine, model, input_device, output_device, "
-        "speech_rate, volume, routine, hold_multiplier and [holds]. It lives in "
+        description="The settings file (TOML): engine, model, sensitivity, input_device, "
+        "output_device, speech_rate, volume, routine, hold_multiplier and [holds]. It lives in "
         "$VOICECOACH_HOME, or the platform's config folder; command-line flags override it. "
         "'show' prints the settings in effect, 'path' where the file is.",
     )

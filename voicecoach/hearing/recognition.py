@@ -16,6 +16,7 @@ from voicecoach.core.grammar import Grammar
 from voicecoach.core.intents import CommandIndex, Intent, match
 from voicecoach.hearing.asr import Engine, Utterance
 from voicecoach.hearing.asr.stream import Recognizer, recognize_samples
+from voicecoach.hearing.asr.verifier import DEFAULT_SENSITIVITY
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, silence
 
 ENGINES: Final = ("auto", "pocketsphinx", "vosk")
@@ -56,9 +57,16 @@ def find_vosk_model(explicit: Path | None = None) -> Path | None:
 
 
 def build_engine(
-    name: str, grammar: Grammar, index: CommandIndex, *, model: Path | None = None
+    name: str,
+    grammar: Grammar,
+    index: CommandIndex,
+    *,
+    model: Path | None = None,
+    sensitivity: str = DEFAULT_SENSITIVITY,
 ) -> Engine:
-    """The engine called `name` ("auto": Vosk when a model is found, else PocketSphinx)."""
+    """The engine called `name` ("auto": Vosk when a model is found, else PocketSphinx).
+    `sensitivity` (SENSITIVITIES) sets how readily PocketSphinx's verifier takes a command;
+    Vosk has no verifier and hears the same at every sensitivity."""
     if name not in ENGINES:
         raise VoiceCoachError(f"unknown engine '{name}' (engines: {', '.join(ENGINES)})")
     vosk_model = find_vosk_model(model) if name in ("auto", "vosk") else None
@@ -73,7 +81,10 @@ def build_engine(
         return VoskEngine(vosk_model, grammar)
     from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 
-    return PocketSphinxEngine(grammar)
+    engine = PocketSphinxEngine(grammar)
+    if engine.verifier is not None:
+        engine.verifier = engine.verifier.at_sensitivity(sensitivity)
+    return engine
 
 
 def understand(utterance: Utterance, index: CommandIndex) -> Heard:
