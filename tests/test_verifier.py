@@ -167,8 +167,10 @@ def test_a_higher_sensitivity_takes_commands_more_readily() -> None:
         assert medium.threshold_for(intent) >= high.threshold_for(intent)
     for judged in (low, medium, high):
         assert 0 < judged.near_miss <= judged.threshold < 1
-        assert judged.awaited_threshold <= judged.threshold
-        assert judged.threshold_for("rating", awaited=True) == judged.awaited_threshold
+        assert judged.threshold_for("rating", awaited=True) <= judged.threshold
+        again = judged.at_sensitivity(DEFAULT_SENSITIVITY)
+        assert (again.threshold, again.near_miss) == (verifier.threshold, verifier.near_miss)
+        assert dict(again.intent_thresholds) == dict(verifier.intent_thresholds)
 
 
 def test_an_unknown_sensitivity_is_a_one_line_error() -> None:

@@ -392,28 +392,34 @@ class Verifier:
     near_miss: float = 1.0
     awaited_threshold: float = 1.0
     """The threshold of an answer the coach has just asked for (see `threshold_for`)."""
+    sensitivity: str = DEFAULT_SENSITIVITY
+    """The sensitivity whose thresholds are the fields above."""
     other_sensitivities: Mapping[str, OperatingPoint] = field(default_factory=dict)
-    """The thresholds of the sensitivities other than DEFAULT_SENSITIVITY (whose thresholds are
-    the fields above)."""
+    """The thresholds of the other sensitivities."""
 
     def at_sensitivity(self, sensitivity: str) -> Verifier:
-        """This verifier with the thresholds of `sensitivity` (SENSITIVITIES). An answer the
-        coach asked for is never judged more strictly than any other command."""
-        if sensitivity == DEFAULT_SENSITIVITY:
-            return self
+        """This verifier with the thresholds of `sensitivity` (SENSITIVITIES)."""
         if sensitivity not in SENSITIVITIES:
             raise VoiceCoachError(
                 f"unknown sensitivity '{sensitivity}' (sensitivities: {', '.join(SENSITIVITIES)})"
             )
+        if sensitivity == self.sensitivity:
+            return self
         point = self.other_sensitivities.get(sensitivity)
         if point is None:
             raise VoiceCoachError(f"the verifier model has no '{sensitivity}' sensitivity")
+        others = dict(self.other_sensitivities)
+        del others[sensitivity]
+        others[self.sensitivity] = OperatingPoint(
+            self.threshold, self.intent_thresholds, self.near_miss
+        )
         return dataclasses.replace(
             self,
             threshold=point.threshold,
             intent_thresholds=point.intent_thresholds,
             near_miss=point.near_miss,
-            awaited_threshold=min(self.awaited_threshold, point.threshold),
+            sensitivity=sensitivity,
+            other_sensitivities=others,
         )
 
     def threshold_for(self, intent: str, *, awaited: bool = False) -> float:
@@ -423,8 +429,8 @@ class Verifier:
         the likely thing to hear, and it is judged at the lower `awaited_threshold`: the coach
         listens for an answer for seconds after a question, not for hours, so other speech has
         far fewer chances to be taken for one (bench/train_verifier.py sets it)."""
-        if awaited:
-            return self.awaited_threshold
+        if awaited:  # never stricter than for any other command, whatever the sensitivity
+            return min(self.awaited_threshold, self.threshold)
         return self.intent_thresholds.get(intent, self.threshold)
 
     @staticmethod
@@ -490,6 +496,7 @@ class Verifier:
                 "intent_thresholds": dict(sorted(self.intent_thresholds.items())),
                 "near_miss": self.near_miss,
                 "awaited_threshold": self.awaited_threshold,
+                "sensitivity": self.sensitivity,
                 "other_sensitivities": {
                     name: point.to_dict()
                     for name, point in sorted(self.other_sensitivities.items())
@@ -509,6 +516,7 @@ def load_verifier(path: Path = DEFAULT_VERIFIER_PATH) -> Verifier:
             intent_thresholds={str(k): float(v) for k, v in data["intent_thresholds"].items()},
             near_miss=float(data["near_miss"]),
             awaited_threshold=float(data["awaited_threshold"]),
+            sensitivity=str(data.get("sensitivity", DEFAULT_SENSITIVITY)),
             other_sensitivities={
                 str(name): OperatingPoint.from_dict(point)
                 for name, point in data.get("other_sensitivities", {}).items()
