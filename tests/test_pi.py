@@ -98,7 +98,7 @@ def test_a_missing_output_device_is_one_line() -> None:
 
 def test_doctor_reports_each_check_and_fails_without_audio_devices() -> None:
     """CI has no microphone and no speaker: doctor must say so, with fixes, and exit 1."""
-    result = run("doctor", "--engine", "pocketsphinx", "--seconds", "0.2")
+    result = run("doctor", "--engine", "pocketsphinx", "--seconds", "0.2", "--sensitivity", "high")
     lines = result.stdout.splitlines()
     names = [
         "config file", "data folder", "grammar", "speech engine", "voice activity detector",
@@ -107,6 +107,7 @@ def test_doctor_reports_each_check_and_fails_without_audio_devices() -> None:
     for name, line in zip(names, lines, strict=False):
         assert f" {name}: " in line, lines
     assert lines[3].startswith("ok   speech engine: pocketsphinx")
+    assert lines[3].endswith(", sensitivity high")
     assert lines[4].startswith("ok   voice activity detector: Silero VAD")
     if result.returncode == 1:
         failed = [line for line in lines if line.startswith("FAIL")]

@@ -104,7 +104,13 @@ def cmd_doctor(options: Options) -> int:
         index = indexes.get("session") or command_index(options)
         built = engine_for(options, index)
         model = getattr(built, "model_path", None)
-        return f"{built.name}" + (f", model {model}" if model else " (model from its wheel)")
+        verifier = getattr(built, "verifier", None)
+        sensitivity = f", sensitivity {verifier.sensitivity}" if verifier is not None else ""
+        return (
+            f"{built.name}"
+            + (f", model {model}" if model else " (model from its wheel)")
+            + sensitivity
+        )
 
     fix = "pip install pocketsphinx, or see models/README.md for a Vosk model"
     report(guarded("speech engine", fix, engine) if settings_ok else _skipped("speech engine"))
