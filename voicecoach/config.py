@@ -34,6 +34,8 @@ from voicecoach.hearing.recognition import ENGINES
 CONFIG_FILE: Final = "config.toml"
 SPEECH_RATE_RANGE: Final = (80, 400)
 HOLD_MULTIPLIER_RANGE: Final = (0.5, 3.0)
+CHOICES: Final = {"engine": ENGINES, "sensitivity": SENSITIVITIES}
+"""Settings that take one of a few names."""
 
 
 class ConfigError(VoiceCoachError):
@@ -96,13 +98,9 @@ def _checked(key: str, value: object, path: Path) -> object:
     def bad(expected: str) -> ConfigError:
         return ConfigError(f"'{key}' must be {expected}, not {value!r}", path=path)
 
-    if key == "engine":
-        if value not in ENGINES:
-            raise bad(" or ".join(repr(e) for e in ENGINES))
-        return value
-    if key == "sensitivity":
-        if value not in SENSITIVITIES:
-            raise bad(" or ".join(repr(s) for s in SENSITIVITIES))
+    if key in CHOICES:
+        if value not in CHOICES[key]:
+            raise bad(" or ".join(repr(choice) for choice in CHOICES[key]))
         return value
     if key == "model":
         if not isinstance(value, str) or not value:

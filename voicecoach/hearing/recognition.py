@@ -81,10 +81,7 @@ def build_engine(
         return VoskEngine(vosk_model, grammar)
     from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 
-    engine = PocketSphinxEngine(grammar)
-    if engine.verifier is not None:
-        engine.verifier = engine.verifier.at_sensitivity(sensitivity)
-    return engine
+    return PocketSphinxEngine(grammar, sensitivity=sensitivity)
 
 
 def understand(utterance: Utterance, index: CommandIndex) -> Heard:
