@@ -25,13 +25,7 @@ from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
 from voicecoach.hearing.asr.embedding import SpeechEmbedder, Vector
 from voicecoach.hearing.asr.frontend import NoiseFloor
-from voicecoach.hearing.asr.verifier import (
-    DEFAULT_SENSITIVITY,
-    Verifier,
-    class_of,
-    load_verifier,
-    word_llr,
-)
+from voicecoach.hearing.asr.verifier import Verifier, class_of, load_verifier, word_llr
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, silence
 
 COMMANDS_SEARCH: Final = "commands"
@@ -192,14 +186,7 @@ class PocketSphinxEngine:
 
     name = "pocketsphinx"
 
-    def __init__(
-        self,
-        grammar: Grammar,
-        *,
-        rejection: Rejection = "verifier",
-        sensitivity: str = DEFAULT_SENSITIVITY,
-    ) -> None:
-        """`sensitivity` (verifier.SENSITIVITIES): how readily the verifier takes a command."""
+    def __init__(self, grammar: Grammar, *, rejection: Rejection = "verifier") -> None:
         self.grammar = grammar
         self.rejection = rejection
         self.confidence: ConfidenceModel | None = None
@@ -211,7 +198,7 @@ class PocketSphinxEngine:
             # Questions (`voicecoach ask`) are not among the verifier's intents: the decoder's
             # model judges them.
             self.confidence = load_confidence_model()
-            self.verifier = load_verifier().at_sensitivity(sensitivity)
+            self.verifier = load_verifier()
             self.embedder = SpeechEmbedder()
         paths = model_paths()
         words = grammar.words()
