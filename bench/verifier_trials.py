@@ -30,6 +30,7 @@ from voicecoach.hearing.asr.verifier import (
     DECODER_FEATURES,
     FUSION_FEATURES,
     FUSION_HIDDEN,
+    FUSION_MEMBERS,
     NONE_CLASS,
     classifier_classes,
     fit_classifier,
@@ -174,7 +175,13 @@ def neighbours(data: Data, x: Matrix, train: npt.NDArray[np.bool_]) -> list[dict
     return out
 
 
-def network(hidden: int = FUSION_HIDDEN, by_frame: bool = False, knn: bool = False) -> Fuse:
+def network(
+    hidden: int = FUSION_HIDDEN,
+    by_frame: bool = False,
+    knn: bool = False,
+    members: int = FUSION_MEMBERS,
+    seed: int = 0,
+) -> Fuse:
     def fuse(data: Data, x: Matrix, train: npt.NDArray[np.bool_]) -> Matrix:
         probabilities = frames_oof(data, train) if by_frame else classifier_oof(data, x, train)
         fused = fusion_rows(data.rows, probabilities, data.classes)
@@ -182,9 +189,17 @@ def network(hidden: int = FUSION_HIDDEN, by_frame: bool = False, knn: bool = Fal
             for values, near in zip(fused, neighbours(data, x, train), strict=True):
                 values.update(near)
             features = (*FUSION_FEATURES, "nearest_right", "nearest_wrong")
-            model = fit_fusion(*training_part(data, fused, train), features, hidden=hidden)
+            model = fit_fusion(
+                *training_part(data, fused, train),
+                features,
+                hidden=hidden,
+                members=members,
+                seed=seed,
+            )
             return model.probabilities_batch(model.table(fused))
-        model = fit_fusion(*training_part(data, fused, train), hidden=hidden)
+        model = fit_fusion(
+            *training_part(data, fused, train), hidden=hidden, members=members, seed=seed
+        )
         return model.probabilities_batch(model.table(fused))
 
     return fuse
@@ -194,6 +209,8 @@ VARIANTS: dict[str, tuple[Callable[[list[dict[str, Any]]], Matrix], Fuse]] = {
     "logistic": (pooled, logistic(OLD_FEATURES)),
     "logistic-all": (pooled, logistic(FUSION_FEATURES)),
     "network": (pooled, network()),
+    **{f"network-single-{seed}": (pooled, network(members=1, seed=seed)) for seed in range(5)},
+    "network-10": (pooled, network(members=10)),
     "network-8": (pooled, network(8)),
     "network-32": (pooled, network(32)),
     "network-thirds": (thirds, network()),

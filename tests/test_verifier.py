@@ -24,6 +24,7 @@ from voicecoach.hearing.asr.verifier import (
     class_of,
     classifier_classes,
     fit_classifier,
+    fit_fusion,
     load_verifier,
 )
 from voicecoach.hearing.audio import read_wav, silence, to_int16
@@ -208,6 +209,27 @@ def test_fit_classifier_separates_two_clouds() -> None:
     y = np.array([0] * 50 + [1] * 50)
     model = fit_classifier(x, y, ("a", NONE_CLASS))
     assert (model.probabilities_batch(x).argmax(axis=1) == y).mean() > 0.95
+
+
+def test_the_fusion_averages_the_logits_of_its_members() -> None:
+    rng = np.random.default_rng(1)
+    rows = [{"a": float(a), "b": float(b)} for a, b in rng.normal(0, 1, (80, 2))]
+    labels = [row["a"] + 0.5 * row["b"] > 0 for row in rows]
+    merged = fit_fusion(rows, labels, ("a", "b"), hidden=4, members=3, steps=200)
+    members = [
+        fit_fusion(rows, labels, ("a", "b"), hidden=4, members=1, steps=200, seed=seed)
+        for seed in range(3)
+    ]
+    assert merged.hidden_bias.size == 12
+
+    def logit(p: np.ndarray) -> np.ndarray:
+        result: np.ndarray = np.log(p / (1 - p))
+        return result
+
+    table = merged.table(rows)
+    mean_logit = np.mean([logit(m.probabilities_batch(table)) for m in members], axis=0)
+    assert np.allclose(logit(merged.probabilities_batch(table)), mean_logit)
+    assert np.mean((merged.probabilities_batch(table) > 0.5) == np.array(labels)) > 0.95
 
 
 def test_a_near_miss_is_answered_once_in_a_while(bundled_catalog: object) -> None:
