@@ -28,8 +28,9 @@ whose own non-command decodes score higher gets a higher threshold.
 
 Needs espeak-ng with the MBROLA voices, flite, festival with its kal, ked and MBROLA voices, and
 Pico (see bench/README.md). Each item's renditions and their features are cached in
-out/verifier/items.jsonl (a rendition's randomness comes from its item, so a cached item is
-rendered as a fresh run would render it).
+out/verifier/items.jsonl. A rendition's randomness comes from its item alone (rendition_seed),
+so a cached item is rendered as a fresh run would render it, and a change to the hearing code
+is heard on the same speech as before it.
 
     .venv/bin/python bench/train_verifier.py [--human DIR] [--renditions N] [--workers N] [--write]
 """
@@ -128,8 +129,11 @@ class Item:
     text: str
     intent: str | None
     slots: dict[str, SlotValue]
-    recording: str = ""
-    """A human recording's path ("" for text to synthesise)."""
+    recording: str = field(default="", repr=False, compare=False)
+    """A human recording's path to read ("" for text to synthesise). Not part of the item's
+    identity (its cache key and its renditions' seeds): `name` is."""
+    name: str = ""
+    """A human recording's path inside the human set, wherever the set is."""
     group: str = ""
     """What must stay on one side of a split: the text, or a human recording's speaker."""
 
@@ -182,15 +186,18 @@ def human_items(folder: Path) -> tuple[list[Item], list[Samples]]:
             continue
         if recording.half != "tune":
             continue
-        item_path = str(recording.path)
+        where = {
+            "recording": str(recording.path),
+            "name": recording.path.relative_to(folder).as_posix(),
+        }
         level = recording.digit
         if level is not None:
             items.append(
-                Item(recording.text, "rating", {"level": level}, item_path, recording.speaker)
+                Item(recording.text, "rating", {"level": level}, group=recording.speaker, **where)
             )
         elif recording.kind in others:
             group = f"{recording.speaker}:{recording.text}"
-            others[recording.kind].append(Item(recording.text, None, {}, item_path, group))
+            others[recording.kind].append(Item(recording.text, None, {}, group=group, **where))
     rng = np.random.default_rng(11)
     for kind, found in others.items():
         chosen = rng.permutation(len(found))[: HUMAN_LIMITS[kind]]
@@ -317,10 +324,18 @@ def renditions_of(item: Item, renditions: int) -> int:
     return renditions * (2 if len(item.text.split()) == 1 else 1)
 
 
+def rendition_seed(item: Item, rendition: int) -> int:
+    """The seed of an item's rendition: from the item and the rendition's number alone, so that
+    a change to the code that hears it gives the same speech to hear (a change of that code
+    can then be judged on the same renditions), and so does adding or dropping other items."""
+    digest = hashlib.sha256(repr(("rendition", item, rendition)).encode()).hexdigest()
+    return int(digest[:15], 16)
+
+
 def item_key(item: Item, count: int, noises: int) -> str:
-    """What a cached item's rows depend on: the item, its renditions, the rendering, the noises
-    and the code that hears it (front end, endpointer, decoder, embedding); not its place in
-    the list: items can be added or dropped and the rest reused."""
+    """What a cached item's rows depend on: the item, its renditions, the rendering and how it
+    is seeded, the noises and the code that hears it (front end, endpointer, decoder,
+    embedding); not its place in the list: items can be added or dropped and the rest reused."""
     rendering, hearing = hearing_code()
     version = (item, count, TALKER_TEXTS, rendering, noises, list(hearing))
     return hashlib.sha256(repr(version).encode()).hexdigest()[:16]
@@ -331,7 +346,8 @@ def hearing_code() -> tuple[str, tuple[str, ...]]:
     """`render` and the hearing modules as `code_of` gives them (computed once: parsing them
     again for every item took minutes)."""
     hearing = tuple(code_of(inspect.getsource(module)) for module in HEARING_MODULES)
-    return code_of(inspect.getsource(render)), hearing
+    rendering = code_of(inspect.getsource(render)) + code_of(inspect.getsource(rendition_seed))
+    return rendering, hearing
 
 
 def code_of(source: str) -> str:
@@ -364,10 +380,7 @@ def collect(
             entry = json.loads(line)
             known[entry["key"]] = entry["rows"]
     missing = [n for n, key in enumerate(keys) if key not in known]
-    # Each rendition's randomness comes from its item's key, not its place in the list.
-    jobs = [
-        (n, items[n], int(keys[n][:12], 16) * 16 + k) for n in missing for k in range(counts[n])
-    ]
+    jobs = [(n, items[n], rendition_seed(items[n], k)) for n in missing for k in range(counts[n])]
     found: dict[int, list[dict[str, Any]]] = {n: [] for n in missing}
     left = {n: counts[n] for n in missing}
     CACHE.mkdir(parents=True, exist_ok=True)

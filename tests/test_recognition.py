@@ -196,11 +196,13 @@ def test_same_audio_same_result_whatever_came_before(engine: Engine, cases: list
 
 TIGHT_CUT_CLIPS = (
     "yes@flite-slt-100.wav",
-    "no@flite-awb-110.wav",
-    "resume@flite-slt-100.wav",
+    "easier@flite-rms-95.wav",
+    "go forward@espeak-en-us-m3-150-45.wav",
     "longer hold@espeak-en-us-belinda-160-65.wav",
     "shorter please@flite-slt-100.wav",
 )
+"""Clean recordings of one or two words that the coach takes as they are (December 5: 9 of the
+41 such test clips; 6 of the 9 are also taken cut tight)."""
 
 
 @pytest.mark.parametrize("name", TIGHT_CUT_CLIPS)
@@ -277,17 +279,18 @@ def test_the_grammar_search_keeps_a_path_to_the_end(
 
 
 SENSITIVITY_CLIPS = [
-    "repeat@espeak-en-gb-f2-165-60.wav",
+    "it hurts@espeak-en-us-m3-150-45.wav",
+    "this is painful@espeak-en-029-f4-175-55.wav",
+    "pause@espeak-en-gb-scotland-m1-140-40.wav",
     "hold longer@espeak-en-us-Annie-155-50.wav",
-    "skip it@espeak-en-us-Annie-155-50.wav",
-    "harder version@flite-awb-110.wav",
-    "help@espeak-en-gb-f2-165-60.wav",
-    "carry on@espeak-en-gb-scotland-m1-140-40.wav",
-    "pause the countdown@espeak-en-gb-scotland-m1-140-40.wav",
-    "wait a sec@espeak-en-gb-f2-165-60.wav",
+    "no@flite-awb-110.wav",
+    "what is the next one@espeak-en-gb-scotland-m1-140-40.wav",
+    "hold the stretch longer@espeak-en-us-Annie-155-50.wav",
+    "freeze@espeak-en-us-nyc-m5-170-35.wav",
 ]
 """Clean commands that the grammar decodes right but the verifier at its default sensitivity
-did not take (tests/audio/known_failures.toml of December 5)."""
+did not take: the first eight of tests/audio/known_failures.toml, December 5, with the verifier
+of five networks."""
 
 
 def test_a_higher_sensitivity_takes_more_of_the_commands(bundled_index: CommandIndex) -> None:
