@@ -55,7 +55,7 @@ UNIT_MODULES: Final = frozenset({
     "test_session", "test_intents", "test_grammar_syntax", "test_numbers",
     "test_catalog_content", "test_catalog_errors", "test_answers", "test_display",
     "test_automaton", "test_architecture", "test_audio", "test_progression", "test_verifier",
-    "test_liveview",
+    "test_liveview", "test_train_verifier",
 })  # fmt: skip
 """The fast layer (`make unit`, under 15 s): the core, and adapters tested in this process.
 The rest (recognition on every recorded clip, whole scripted sessions, the command line in
