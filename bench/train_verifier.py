@@ -264,31 +264,40 @@ def _start_worker(noises: list[Samples]) -> None:
 
 def _segments(job: tuple[int, Item, int]) -> tuple[int, list[dict[str, Any]]]:
     """Decodes one rendition: a row per speech segment the endpointer found."""
+    number, item, seed = job
+    speech, condition = render(item, seed, _worker["talkers"], _worker["noises"])
+    rows = heard_segments(speech, item.intent, item.slots)
+    for row in rows:
+        row.update(item=number, human=bool(item.recording), condition=condition)
+    return number, rows
+
+
+def heard_segments(
+    speech: Samples, intent: str | None, slots: dict[str, SlotValue]
+) -> list[dict[str, Any]]:
+    """What this worker's engine (_start_worker) hears in `speech`, said meaning `intent` and
+    `slots`: per speech segment, the decoder's features, words and phones, the segment's
+    embeddings, the class decoded and whether the decode means what was said."""
     from voicecoach.core.intents import match
     from voicecoach.hearing.asr.stream import recognize_samples
 
-    number, item, seed = job
     engine, embedder = _worker["engine"], _worker["embedder"]
-    speech, condition = render(item, seed, _worker["talkers"], _worker["noises"])
     rows = []
     for utterance in recognize_samples(engine, speech):
         if not utterance.text or not engine.last_features:
             continue
         got = match(utterance.text, _worker["index"])
         right = (
-            item.intent is not None
+            intent is not None
             and got is not None
-            and got.name == item.intent
-            and dict(got.slots) == item.slots
+            and got.name == intent
+            and dict(got.slots) == slots
         )
         segment = np.frombuffer(engine.last_segment, dtype=np.int16)
         sequence = embedder.embeddings(segment)
         rows.append(
             {
-                "item": number,
-                "human": bool(item.recording),
-                "condition": condition,
-                "truth": class_of(item.intent, item.slots),
+                "truth": class_of(intent, slots),
                 "decoded": class_of(got.name, got.slots) if got else NONE_CLASS,
                 "right": right,
                 "features": dict(engine.last_features),
@@ -298,7 +307,7 @@ def _segments(job: tuple[int, Item, int]) -> tuple[int, list[dict[str, Any]]]:
                 "phones": [[w, a, b, round(score, 4)] for w, a, b, score in engine.last_phones],
             }
         )
-    return number, rows
+    return rows
 
 
 def encode_sequence(rows: npt.NDArray[np.float32]) -> str:
