@@ -182,7 +182,7 @@ def make_system(key: str, grammar: Grammar, index: CommandIndex) -> System:
     if key == "voicecoach":
         return System(PocketSphinxEngine(grammar), "silero", "rnnoise", True)
     if key.startswith("voicecoach-"):  # at another sensitivity: voicecoach-low, voicecoach-high
-        engine = build_engine("pocketsphinx", grammar, index, sensitivity=key.split("-", 1)[1])
+        engine = PocketSphinxEngine(grammar, sensitivity=key.split("-", 1)[1])
         return System(engine, "silero", "rnnoise", True)
     if key == "no-denoise":
         return System(PocketSphinxEngine(grammar), "silero", "none", True)

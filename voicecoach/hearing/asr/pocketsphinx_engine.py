@@ -25,7 +25,13 @@ from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
 from voicecoach.hearing.asr.embedding import SpeechEmbedder, Vector
 from voicecoach.hearing.asr.frontend import NoiseFloor
-from voicecoach.hearing.asr.verifier import Verifier, class_of, load_verifier, word_llr
+from voicecoach.hearing.asr.verifier import (
+    DEFAULT_SENSITIVITY,
+    Verifier,
+    class_of,
+    load_verifier,
+    word_llr,
+)
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, silence
 
 COMMANDS_SEARCH: Final = "commands"
@@ -186,7 +192,14 @@ class PocketSphinxEngine:
 
     name = "pocketsphinx"
 
-    def __init__(self, grammar: Grammar, *, rejection: Rejection = "verifier") -> None:
+    def __init__(
+        self,
+        grammar: Grammar,
+        *,
+        rejection: Rejection = "verifier",
+        sensitivity: str = DEFAULT_SENSITIVITY,
+    ) -> None:
+        """`sensitivity` (verifier.SENSITIVITIES): how readily the verifier takes a command."""
         self.grammar = grammar
         self.rejection = rejection
         self.confidence: ConfidenceModel | None = None
@@ -198,7 +211,7 @@ class PocketSphinxEngine:
             # Questions (`voicecoach ask`) are not among the verifier's intents: the decoder's
             # model judges them.
             self.confidence = load_confidence_model()
-            self.verifier = load_verifier()
+            self.verifier = load_verifier().at_sensitivity(sensitivity)
             self.embedder = SpeechEmbedder()
         paths = model_paths()
         words = grammar.words()
