@@ -47,6 +47,7 @@ import json
 import multiprocessing
 import sys
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,11 @@ from voicecoach.hearing.asr import (
 from voicecoach.hearing.asr.verifier import (
     DEFAULT_SENSITIVITY,
     DEFAULT_VERIFIER_PATH,
+    FUSION_FEATURES,
+    FUSION_MEMBERS,
     NONE_CLASS,
     SENSITIVITIES,
+    FusionNetwork,
     IntentClassifier,
     OperatingPoint,
     Verifier,
@@ -447,6 +451,44 @@ def operating_point(
     return OperatingPoint(round(common, 4), own_thresholds, round(min(near_miss, common), 4))
 
 
+def fit_verifier(
+    rows: list[dict[str, Any]],
+    classes: tuple[str, ...],
+    half: npt.NDArray[np.int64],
+    features: Sequence[str] = FUSION_FEATURES,
+    members: int = FUSION_MEMBERS,
+) -> tuple[IntentClassifier, FusionNetwork, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The classifier and the fusion fitted on all the segments `rows`, the fusion's scores of
+    each segment out of fold and the classifier's probabilities out of fold (each `half`, 0 or
+    1, scored by models fitted on the other). The fusion learns from the classifier's
+    out-of-fold outputs how much to trust it on speech it has not seen."""
+    x = np.array([r["pooled"] for r in rows], dtype=np.float64)
+    y = np.array([classes.index(r["truth"]) for r in rows])
+    out_of_fold = np.zeros((len(rows), len(classes)))
+    for fold in (0, 1):
+        model = fit_classifier(x[half != fold], y[half != fold], classes)
+        out_of_fold[half == fold] = model.probabilities_batch(x[half == fold])
+    classifier = fit_classifier(x, y, classes)
+    fused_rows = fusion_rows(rows, out_of_fold, classes)
+    labels = [bool(r["right"]) for r in rows]
+    fusion = fit_fusion(fused_rows, labels, features, members=members)
+    # The thresholds come from scores of segments the network was not fitted on (each half
+    # scored by a network fitted on the other): its scores of its own training segments are
+    # surer than those of new speech.
+    scores = np.zeros(len(rows))
+    for fold in (0, 1):
+        fitted = fit_fusion(
+            [r for r, h in zip(fused_rows, half, strict=True) if h != fold],
+            [b for b, h in zip(labels, half, strict=True) if h != fold],
+            features,
+            members=members,
+        )
+        scores[half == fold] = fitted.probabilities_batch(
+            fitted.table([r for r, h in zip(fused_rows, half, strict=True) if h == fold])
+        )
+    return classifier, fusion, scores, out_of_fold
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -466,31 +508,11 @@ def main() -> None:
         items += people
     rows = collect(items, args.renditions, args.workers, noises)
     classes = classifier_classes()
-    x = np.array([r["pooled"] for r in rows], dtype=np.float64)
-    y = np.array([classes.index(r["truth"]) for r in rows])
     groups = [items[r["item"]].group for r in rows]
     half = np.array([int(hashlib.sha256(g.encode()).hexdigest(), 16) % 2 for g in groups])
-    out_of_fold = np.zeros((len(rows), len(classes)))
-    for fold in (0, 1):
-        model = fit_classifier(x[half != fold], y[half != fold], classes)
-        out_of_fold[half == fold] = model.probabilities_batch(x[half == fold])
-    classifier: IntentClassifier = fit_classifier(x, y, classes)
-
-    fused_rows = fusion_rows(rows, out_of_fold, classes)
+    classifier, fusion, scores, out_of_fold = fit_verifier(rows, classes, half)
+    y = np.array([classes.index(r["truth"]) for r in rows])
     labels = [bool(r["right"]) for r in rows]
-    fusion = fit_fusion(fused_rows, labels)
-    # The thresholds come from scores of segments the network was not fitted on (each half
-    # scored by a network fitted on the other): its scores of its own training segments are
-    # surer than those of new speech.
-    scores = np.zeros(len(rows))
-    for fold in (0, 1):
-        fitted = fit_fusion(
-            [r for r, h in zip(fused_rows, half, strict=True) if h != fold],
-            [b for b, h in zip(labels, half, strict=True) if h != fold],
-        )
-        scores[half == fold] = fitted.probabilities_batch(
-            fitted.table([r for r, h in zip(fused_rows, half, strict=True) if h == fold])
-        )
     right = np.array(labels)
     command = np.array([r["truth"] != NONE_CLASS for r in rows])
     human = np.array([bool(r["human"]) for r in rows])

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from voicecoach.hearing.asr.verifier import (
     DECODER_FEATURES,
@@ -38,19 +37,23 @@ from voicecoach.hearing.asr.verifier import (
     FUSION_MEMBERS,
     NONE_CLASS,
     WORD_FEATURES,
-    fit_classifier,
-    fit_fusion,
 )
 from voicecoach.hearing.audio import read_wav
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_verifier
 from devset import _slots
-from train_verifier import CACHE, fusion_rows, heard_segments, hearing_code, operating_point
+from train_verifier import (
+    CACHE,
+    fit_verifier,
+    fusion_rows,
+    heard_segments,
+    hearing_code,
+    operating_point,
+)
 from verifier_trials import Data, load, pooled
 
 ROOT = Path(__file__).resolve().parent.parent
-Matrix = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -98,28 +101,9 @@ def judge(
     variant: Variant, data: Data, clips: Sequence[dict[str, Any]], rejection: float
 ) -> dict[str, list[bool]]:
     """Per row of the report, whether each clip came out right."""
-    x = pooled(data.rows)
-    out_of_fold = np.zeros((len(data.rows), len(data.classes)))
-    for fold in (0, 1):
-        model = fit_classifier(x[data.fold != fold], data.y[data.fold != fold], data.classes)
-        out_of_fold[data.fold == fold] = model.probabilities_batch(x[data.fold == fold])
-    classifier = fit_classifier(x, data.y, data.classes)
-    fused = fusion_rows(data.rows, out_of_fold, data.classes)
-    labels = [bool(r) for r in data.right]
-    fusion = fit_fusion(fused, labels, variant.features, members=variant.members)
-    scores = np.zeros(len(data.rows))
-    for fold in (0, 1):
-        train = [i for i in range(len(fused)) if data.fold[i] != fold]
-        fitted = fit_fusion(
-            [fused[i] for i in train],
-            [labels[i] for i in train],
-            variant.features,
-            members=variant.members,
-        )
-        held = data.fold == fold
-        scores[held] = fitted.probabilities_batch(
-            fitted.table([f for f, h in zip(fused, held, strict=True) if h])
-        )
+    classifier, fusion, scores, _ = fit_verifier(
+        data.rows, data.classes, data.fold, variant.features, variant.members
+    )
     decoded = np.array([r["decoded"].split(":")[0] for r in data.rows])
     point = operating_point(scores, ~data.command, decoded, rejection)
 
