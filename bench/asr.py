@@ -55,9 +55,14 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.core.catalog import load_catalog
-from voicecoach.core.grammar import Grammar, load_grammar, to_jsgf
+from voicecoach.core.grammar import Grammar, load_grammar, session_intent, to_jsgf
 from voicecoach.core.intents import CommandIndex, build_index, match
-from voicecoach.core.session import ANSWERS_AWAITED, awaited_as_answer
+from voicecoach.core.session import (
+    ANSWERS_AWAITED,
+    MISHEARD_GAP_S,
+    REPEAT_AWAITED_S,
+    awaited_as_answer,
+)
 from voicecoach.hearing.asr import Decoded, Engine
 from voicecoach.hearing.asr.frontend import Denoiser
 from voicecoach.hearing.asr.pocketsphinx_engine import (
@@ -249,6 +254,8 @@ class Tally:
     latency_audio_s: list[float] = field(default_factory=list)
     latency_compute_s: list[float] = field(default_factory=list)
     false_commands: Counter[str] = field(default_factory=Counter)
+    asked_again: Counter[str] = field(default_factory=Counter)
+    """Per stream, how often the coach would ask "Sorry, say that again?" (recognise)."""
     stream_s: dict[str, float] = field(default_factory=dict)
     load_s: float = 0.0
     peak_mb: float = 0.0
@@ -379,11 +386,19 @@ def joined_as_tv(paths: list[Path], minutes: float, label: str) -> dict[str, Sam
 
 
 def recognise(
-    system: System, samples: Samples, index: CommandIndex
+    system: System,
+    samples: Samples,
+    index: CommandIndex,
+    *,
+    asks_again: bool = False,
+    asked: list[float] | None = None,
 ) -> Iterator[tuple[str | None, tuple[tuple[str, object], ...], float, float]]:
     """(intent, slots, audio time decided, compute seconds for that frame) per final
     utterance, as live: 20 ms frames, then a second of quiet (a primed system's front end runs
-    over the whole recording first, to know its background)."""
+    over the whole recording first, to know its background). `asks_again`: as in a session, a
+    near miss makes the coach ask to hear it again (at most once every MISHEARD_GAP_S), and the
+    command it sounded like is then awaited for REPEAT_AWAITED_S (Session.listening_for); the
+    times it asks are added to `asked`."""
     audio = np.concatenate([samples, silence(AFTER_RECORDING_S)])
     if system.primed:
         recognizer, audio = recording_recognizer(
@@ -393,18 +408,38 @@ def recognise(
         recognizer = Recognizer(
             system.engine, endpointer=system.endpointer, denoiser=system.denoiser
         )
+    asked_at, awaited_until = -MISHEARD_GAP_S, -1.0
     for start in range(0, audio.size, FRAME):
         before = time.process_time()
+        if 0 <= awaited_until <= recognizer.time_s:
+            system.engine.expect(frozenset())
+            awaited_until = -1.0
         piece = audio[start : start + FRAME]
         for utterance in recognizer.accept(piece):
             intent = understand(utterance, index).intent
             took = time.process_time() - before
             slots = tuple(sorted(intent.slots.items())) if intent else ()
+            if asks_again and utterance.final:
+                if intent is not None and awaited_until >= 0:
+                    system.engine.expect(frozenset())
+                    awaited_until = -1.0
+                near_miss = intent is None and utterance.near_miss
+                if near_miss and recognizer.time_s - asked_at >= MISHEARD_GAP_S:
+                    asked_at = recognizer.time_s
+                    if asked is not None:
+                        asked.append(asked_at)
+                    guess = match(utterance.text, index) if utterance.text else None
+                    awaited = session_intent(guess.name) if guess else None
+                    if awaited is not None:
+                        awaited_until = recognizer.time_s + REPEAT_AWAITED_S
+                        system.engine.expect(frozenset({awaited}))
             yield (intent.name if intent else None, slots, recognizer.time_s, took)
     for utterance in recognizer.flush():
         intent = understand(utterance, index).intent
         slots = tuple(sorted(intent.slots.items())) if intent else ()
         yield (intent.name if intent else None, slots, recognizer.time_s, 0.0)
+    if asks_again:
+        system.engine.expect(frozenset())
 
 
 def run_system(
@@ -442,7 +477,10 @@ def run_system(
     system.engine.expect(frozenset())  # nothing asked while the TV talks
     for stream_name, samples in streams.items():
         started = time.process_time()
-        heard = [d for d in recognise(system, samples, index) if d[0] is not None]
+        asked: list[float] = []
+        decided = recognise(system, samples, index, asks_again=True, asked=asked)
+        heard = [d for d in decided if d[0] is not None]
+        tally.asked_again[stream_name] = len(asked)
         tally.decode_s += time.process_time() - started
         tally.audio_s += samples.size / SAMPLE_RATE
         tally.false_commands[stream_name] = len(heard)
@@ -488,6 +526,13 @@ def report(results: dict[str, Tally], clips: list[Clip]) -> None:
             per_hour = t.false_commands[stream] / hours
             cells.append(f"{per_hour:.1f}/h ({t.false_commands[stream]} in {60 * hours:.0f} min)")
         print(f"{'false commands, ' + stream:<40}" + "".join(f"{c:<{width}}" for c in cells))
+    for stream in streams:
+        cells = []
+        for name in names:
+            t = results[name]
+            per_hour = t.asked_again[stream] / (t.stream_s[stream] / 3600)
+            cells.append(f"{per_hour:.1f}/h ({t.asked_again[stream]})")
+        print(f"{'asks again, ' + stream:<40}" + "".join(f"{c:<{width}}" for c in cells))
     print()
     for name in names:
         t = results[name]

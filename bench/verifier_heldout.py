@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_verifier
 from devset import _slots
 from train_verifier import (
+    AWAITED_REJECTION_TARGET,
     CACHE,
     fit_verifier,
     fusion_rows,
@@ -100,12 +101,19 @@ def dev_segments(folder: Path, workers: int) -> list[dict[str, Any]]:
 def judge(
     variant: Variant, data: Data, clips: Sequence[dict[str, Any]], rejection: float
 ) -> dict[str, list[bool]]:
-    """Per row of the report, whether each clip came out right."""
+    """Per row of the report, whether each clip came out right. A command clip missed as a near
+    miss is also judged as the coach's "Sorry, say that again?" would have it (`asked_again`):
+    the person then says the command again, here another clip of the same command meaning,
+    condition and voice (any voice if the clip's has no other), and the command the near miss
+    sounded like is awaited (Session.listening_for)."""
     classifier, fusion, scores, _ = fit_verifier(
         data.rows, data.classes, data.fold, variant.features, variant.members
     )
     decoded = np.array([r["decoded"].split(":")[0] for r in data.rows])
     point = operating_point(scores, ~data.command, decoded, rejection)
+    awaited_threshold = min(
+        point.threshold, float(np.quantile(scores[~data.command], AWAITED_REJECTION_TARGET))
+    )
 
     segments = [s for clip in clips for s in clip["segments"]]
     heard = np.zeros(0)
@@ -114,25 +122,70 @@ def judge(
         heard = fusion.probabilities_batch(
             fusion.table(fusion_rows(segments, probabilities, data.classes))
         )
-    outcomes: dict[str, list[bool]] = defaultdict(list)
+    judged: list[list[tuple[str, float, bool]]] = []
     at = 0
     for clip in clips:
-        taken_right = taken_any = False
-        for segment in clip["segments"]:
-            intent = segment["decoded"].split(":")[0]
-            threshold = point.intent_thresholds.get(intent, point.threshold)
-            if segment["decoded"] != NONE_CLASS and heard[at] >= threshold:
-                taken_any = True
-                taken_right |= bool(segment["right"])
-            at += 1
+        judged.append([(s["decoded"], float(heard[at + k]), bool(s["right"])) for k, s in
+                       enumerate(clip["segments"])])  # fmt: skip
+        at += len(clip["segments"])
+
+    def taken(segments: list[tuple[str, float, bool]], awaited: str | None = None) -> Heard:
+        right = anything = False
+        near_miss = None
+        for decoded_class, score, is_right in segments:
+            if decoded_class == NONE_CLASS:
+                continue
+            intent = decoded_class.split(":")[0]
+            threshold = (
+                awaited_threshold
+                if intent == awaited
+                else point.intent_thresholds.get(intent, point.threshold)
+            )
+            if score >= threshold:
+                anything, right = True, right or is_right
+            elif score >= point.near_miss and near_miss is None:
+                near_miss = intent
+        return Heard(right, anything, near_miss)
+
+    same: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for number, clip in enumerate(clips):
         row = clip["row"]
-        if row["intent"]:
-            outcomes[f"{row['condition']}, commands"].append(taken_right)
-            if row["condition"] != "human" and len(row["text"].split()) <= 2:
-                outcomes[f"{row['condition']}, commands of one or two words"].append(taken_right)
-        else:
-            outcomes[f"{row['condition']}, other speech rejected"].append(not taken_any)
+        same[(row["intent"], row["slots"], row["condition"])].append(number)
+    outcomes: dict[str, list[bool]] = defaultdict(list)
+    for number, clip in enumerate(clips):
+        row = clip["row"]
+        first = taken(judged[number])
+        short = row["condition"] != "human" and len(row["text"].split()) <= 2
+        if not row["intent"]:
+            outcomes[f"{row['condition']}, other speech rejected"].append(not first.anything)
+            outcomes[f"{row['condition']}, other speech asked about again"].append(
+                not first.anything and first.near_miss is not None
+            )
+            continue
+        outcomes[f"{row['condition']}, commands"].append(first.right)
+        if short:
+            outcomes[f"{row['condition']}, commands of one or two words"].append(first.right)
+        again = first.right
+        if not first.anything and first.near_miss is not None:
+            others = [
+                n for n in same[(row["intent"], row["slots"], row["condition"])] if n != number
+            ]
+            voice = [n for n in others if clips[n]["row"].get("voice") == row.get("voice")]
+            pick = voice or others
+            if pick:
+                again = taken(judged[pick[number % len(pick)]], first.near_miss).right
+        outcomes[f"{row['condition']}, commands within two tries"].append(again)
     return outcomes
+
+
+@dataclass(frozen=True)
+class Heard:
+    right: bool
+    """A right decode was taken."""
+    anything: bool
+    """Something was taken for a command."""
+    near_miss: str | None
+    """Nothing taken, and the intent of the first near miss (the coach asks again)."""
 
 
 def main() -> None:

@@ -9,7 +9,13 @@ import pytest
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.intents import Intent
-from voicecoach.core.session import MISHEARD_GAP_S, MISHEARD_SAY, Say, Session
+from voicecoach.core.session import (
+    MISHEARD_GAP_S,
+    MISHEARD_SAY,
+    REPEAT_AWAITED_S,
+    Say,
+    Session,
+)
 from voicecoach.hearing.asr.embedding import EMBEDDING_SIZE, SpeechEmbedder
 from voicecoach.hearing.asr.endpoint import (
     CHUNK_SAMPLES,
@@ -246,6 +252,36 @@ def test_a_near_miss_is_answered_once_in_a_while(bundled_catalog: object) -> Non
     assert again == []
     later = session.misheard(31.0 + MISHEARD_GAP_S)
     assert any(isinstance(a, Say) and a.text == MISHEARD_SAY for a in later)
+
+
+def test_after_say_that_again_the_command_it_sounded_like_is_awaited_for_a_while(
+    bundled_catalog: object,
+) -> None:
+    from voicecoach.core.catalog import Catalog, RoutineItem
+
+    assert isinstance(bundled_catalog, Catalog)
+    session = Session(bundled_catalog, [RoutineItem(e.id, None) for e in bundled_catalog.exercises])
+    session.start(0.0)
+    session.handle(Intent("pause", {}, 100.0, "pause"), 1.0)
+    assert session.listening_for(2.0) == frozenset()
+    session.misheard(10.0, "next")
+    assert session.listening_for(10.0) == {"next"}
+    assert session.listening_for(10.0 + REPEAT_AWAITED_S - 0.01) == {"next"}
+    assert session.listening_for(10.0 + REPEAT_AWAITED_S) == frozenset()
+    # Not asked again within MISHEARD_GAP_S: no new window either.
+    session.misheard(20.0, "skip")
+    assert session.listening_for(20.5) == frozenset()
+    # A command heard closes the window.
+    session.misheard(10.0 + MISHEARD_GAP_S, "whats_next")
+    assert session.listening_for(31.0) == {"whats_next"}
+    session.handle(Intent("resume", {}, 100.0, "resume"), 32.0)
+    assert session.listening_for(33.0) == frozenset()
+    # Nothing to await when the near miss was no session command; answers stay awaited.
+    session.misheard(60.0, "start")
+    assert session.listening_for(61.0) == frozenset()
+    session.handle(Intent("stop", {}, 100.0, "stop"), 62.0)
+    session.misheard(90.0, "repeat")
+    assert session.listening_for(91.0) == {"yes", "no", "repeat"}
 
 
 def test_training_microphones_cut_the_top_of_the_band_and_keep_the_level() -> None:

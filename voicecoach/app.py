@@ -102,6 +102,8 @@ class _Heard:
     near_miss: bool = False
     """Rejected, but probably a command said unclearly: the coach asks to hear it again."""
     reason: str = ""
+    sounded_like: str | None = None
+    """For a near miss, the command it was decoded as (awaited when said again)."""
 
 
 @dataclass
@@ -326,8 +328,12 @@ class ScriptedRun:
             if self._live.in_speech:
                 self._live.reset()
             return
-        self._live.engine.expect(self.session.awaited)
-        self._live.coach_speaking = not self.gate.is_open(self.now)
+        coach_speaking = not self.gate.is_open(self.now)
+        # A command awaited after "Sorry, say that again?" is not awaited while the coach
+        # speaks: its own words ("say that again") must not be taken more readily.
+        awaited = self.session.awaited if coach_speaking else self.session.listening_for(self.now)
+        self._live.engine.expect(awaited)
+        self._live.coach_speaking = coach_speaking
         for frame in frames:
             for utterance in self._live.accept(frame):
                 if utterance.final:
@@ -361,7 +367,7 @@ class ScriptedRun:
         if self.room is not None:
             self.room.say(samples, round(self.now * SAMPLE_RATE))
             return
-        engine.expect(self.session.awaited)
+        engine.expect(self.session.listening_for(self.now))
         recognizer = Recognizer(engine)
         started = self.now
         for chunk in (samples, silence(AFTER_RECORDING_S)):
@@ -383,7 +389,15 @@ class ScriptedRun:
     def _heard_at(self, at: float, utterance: Utterance) -> _Heard:
         heard = understand(utterance, self.index)
         near_miss = heard.intent is None and utterance.near_miss
-        return _Heard(at, utterance.text, heard.intent, near_miss, utterance.reason)
+        guess = match(utterance.text, self.index) if near_miss and utterance.text else None
+        return _Heard(
+            at,
+            utterance.text,
+            heard.intent,
+            near_miss,
+            utterance.reason,
+            sounded_like=guess.name if guess else None,
+        )
 
     def _deliver(self, heard: _Heard) -> None:
         intent = heard.intent
@@ -395,6 +409,7 @@ class ScriptedRun:
             slots=dict(intent.slots) if intent else {},
             score=intent.score if intent else 0.0,
             near_miss=heard.near_miss,
+            sounded_like=heard.sounded_like,
             reason=heard.reason,
         )
         meaning = intent.name if intent else "(near miss)" if heard.near_miss else "(not a command)"
@@ -406,7 +421,7 @@ class ScriptedRun:
                 self.gate.cut(self.now)
             self._execute(self.session.handle(intent, self.now))
         elif heard.near_miss:
-            self._execute(self.session.misheard(self.now))
+            self._execute(self.session.misheard(self.now, heard.sounded_like))
 
 
 class LogError(VoiceCoachError):

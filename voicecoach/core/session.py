@@ -52,6 +52,11 @@ MISHEARD_GAP_S: Final = 20.0
 """After asking "Sorry, say that again?", near misses are not answered again for this long (a
 TV in the room must not make the coach apologise over and over)."""
 MISHEARD_SAY: Final = "Sorry, say that again?"
+REPEAT_AWAITED_S: Final = 8.0
+"""After "Sorry, say that again?", how long the command the near miss sounded like is awaited
+(`listening_for`): the person is most likely saying it again, so it is taken as readily as an
+answer to a question. The coach asks at most once every MISHEARD_GAP_S, so talk in the room
+opens such a window at most that often."""
 # Phases that wait for the person and stop the clock.
 WAITING_PHASES: Final = ("paused", "confirm_stop", "pain_check", "done")
 ANSWERED_WHEN_DONE: Final[frozenset[SessionIntent]] = frozenset(
@@ -246,6 +251,8 @@ class Session:
         self._paused_by_lost_input = False
         """The session paused itself because the microphone went away."""
         self._misheard_at = -math.inf
+        self._repeat: tuple[SessionIntent, float] | None = None
+        """The command a near miss sounded like, awaited again until the session time given."""
 
     # --- what is going on ------------------------------------------------------------------
 
@@ -257,6 +264,14 @@ class Session:
     def awaited(self) -> frozenset[SessionIntent]:
         """The answers the coach is waiting for now (ANSWERS_AWAITED), if any."""
         return ANSWERS_AWAITED.get(self.phase, frozenset())
+
+    def listening_for(self, now: float) -> frozenset[SessionIntent]:
+        """What the recogniser should take more readily at session time `now`: the answers
+        awaited, and for REPEAT_AWAITED_S after "Sorry, say that again?" the command that the
+        near miss sounded like."""
+        if self._repeat is not None and now < self._repeat[1] and self.phase != "done":
+            return self.awaited | {self._repeat[0]}
+        return self.awaited
 
     @property
     def step(self) -> Step:
@@ -320,6 +335,7 @@ class Session:
         done, only ANSWERED_WHEN_DONE are answered; anything that is not a session command
         (a question of `ask`) changes nothing."""
         actions = self.tick(now)
+        self._repeat = None
         name = session_intent(intent.name)
         if name is None:
             return actions
@@ -327,14 +343,17 @@ class Session:
             return actions + self._say("The session is over.")
         return actions + HANDLERS[name](self, intent.slots, now)
 
-    def misheard(self, now: float) -> list[Action]:
+    def misheard(self, now: float, sounded_like: str | None = None) -> list[Action]:
         """Speech that was probably a command but not heard well enough to act on: the coach
-        asks to hear it again (at most once every MISHEARD_GAP_S). What it said last, for
-        "repeat", stays as it was."""
+        asks to hear it again (at most once every MISHEARD_GAP_S), and then awaits the command
+        it `sounded_like` (an intent name) for REPEAT_AWAITED_S (`listening_for`). What it said
+        last, for "repeat", stays as it was."""
         actions = self.tick(now)
         if self.phase == "done" or now - self._misheard_at < MISHEARD_GAP_S:
             return actions
         self._misheard_at = now
+        guess = session_intent(sounded_like) if sounded_like else None
+        self._repeat = (guess, now + REPEAT_AWAITED_S) if guess is not None else None
         return [*actions, Say(MISHEARD_SAY)]
 
     def microphone_lost(self, now: float) -> list[Action]:
