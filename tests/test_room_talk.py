@@ -38,13 +38,14 @@ def test_old_talk_is_forgotten() -> None:
 
 
 class ShortCommandsEngine:
-    """Every segment under 2 s is heard as "next", accepted at `confidence`; longer speech is
-    rejected (it is talk)."""
+    """Every segment under 2 s is heard as "next", accepted at `confidence` (or, `near_miss`,
+    rejected as a near miss); longer speech is rejected (it is talk)."""
 
     name = "fake"
 
-    def __init__(self, confidence: float) -> None:
+    def __init__(self, confidence: float, near_miss: bool = False) -> None:
         self.confidence = confidence
+        self.near_miss = near_miss
         self.samples = 0
 
     def start(self) -> None:
@@ -62,6 +63,8 @@ class ShortCommandsEngine:
     def finish(self) -> Decoded:
         if self.samples > 2 * SAMPLE_RATE:
             return Decoded("stop", 0.1, accepted=False, reason="rejected: talk")
+        if self.near_miss:
+            return Decoded("next", self.confidence, False, near_miss=True, reason="near miss")
         return Decoded("next", self.confidence, accepted=True, reason="accepted")
 
 
@@ -119,3 +122,17 @@ def test_the_coachs_own_echo_is_not_the_rooms_talk(
             heard += recognizer.accept(piece[start : start + 320])
     heard += recognizer.flush()
     assert heard and heard[-1].accepted and heard[-1].text == "next"
+
+
+def test_a_near_miss_in_a_talking_room_is_not_asked_about(
+    talk_then_command: tuple[Samples, Samples],
+) -> None:
+    """The coach asks "Sorry, say that again?" after a near miss, but not of a TV."""
+    talk, command = talk_then_command
+    after_talk = np.concatenate([talk, command, silence(1.0)])
+    heard = recognize_samples(ShortCommandsEngine(0.5, near_miss=True), after_talk)
+    assert not heard[-1].accepted and not heard[-1].near_miss
+    assert "not asked again: the room is talking" in heard[-1].reason
+    alone = np.concatenate([silence(1.0), command, silence(1.0)])
+    heard = recognize_samples(ShortCommandsEngine(0.5, near_miss=True), alone)
+    assert [(u.accepted, u.near_miss) for u in heard] == [(False, True)]

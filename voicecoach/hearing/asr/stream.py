@@ -39,7 +39,9 @@ TALK_S: Final = 3.0
 """Seconds of speech that was not a command within TALK_WINDOW_S that make the room a talking
 one (a TV, a conversation): a person on the mat says little but commands."""
 TALKING_ROOM_CONFIDENCE: Final = 0.9
-"""The confidence a command needs in a talking room (the engine's own threshold is lower)."""
+"""The confidence a command needs in a talking room (the engine's own threshold is lower). A
+near miss there is not asked about ("Sorry, say that again?"): the talk is not said to the
+coach."""
 
 
 class RoomTalk:
@@ -264,6 +266,14 @@ class Recognizer:
             reason = (
                 f"rejected: the room is talking ({talk:.0f} s of other speech in the last "
                 f"{TALK_WINDOW_S:.0f} s), {decoded.confidence:.2f} < {TALKING_ROOM_CONFIDENCE}"
+            )
+        if near_miss and self.room.talking(segment.start_s):
+            # Talk in the room is not said to the coach: it does not ask to hear it again.
+            talk = self.room.talk_before(segment.start_s)
+            near_miss = False
+            reason = (
+                f"{reason} (not asked again: the room is talking, {talk:.0f} s of other speech "
+                f"in the last {TALK_WINDOW_S:.0f} s)"
             )
         if not accepted:
             self._heard_talk(segment.start_s, end_s)
