@@ -104,9 +104,13 @@ REJECTION_TARGETS = {"low": 0.99, "medium": 0.97, "high": 0.93}
 """Per sensitivity (verifier.SENSITIVITIES), the share of the non-command segments (scored out of
 fold) that its common threshold rejects; an intent's own threshold rejects as much of the other
 speech decoded as it."""
-NEAR_MISS_SHARE = 0.03
+NEAR_MISS_SHARE = 0.08
 """Share of non-command segments allowed to fall between the near-miss and accept thresholds
-(the coach asks "Sorry, say that again?" for those)."""
+(the coach asks "Sorry, say that again?" for those, and then awaits the command they sounded
+like: Session.listening_for). On the development set's held-out voices (verifier_heldout.py),
+commands taken within two tries at 0.03 / 0.05 / 0.08: clean 60.0 / 61.5 / 65.0%, pink 45.0 /
+46.7 / 53.3%; other speech asked about again clean 4 / 4 / 6%, pink 6 / 12 / 12% (in a talking
+room the coach does not ask)."""
 AWAITED_REJECTION_TARGET = 0.90
 """Other speech rejected by the threshold of an answer the coach has just asked for
 (Verifier.awaited_threshold): it listens for the answer for a few seconds after a question, so

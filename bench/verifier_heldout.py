@@ -175,6 +175,8 @@ def judge(
             if pick:
                 again = taken(judged[pick[number % len(pick)]], first.near_miss).right
         outcomes[f"{row['condition']}, commands within two tries"].append(again)
+        if short:
+            outcomes[f"{row['condition']}, of one or two words, within two tries"].append(again)
     return outcomes
 
 
