@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -168,6 +169,19 @@ def in_band_numbers(
     return found
 
 
+def scripted_events(
+    catalog: Catalog, index: CommandIndex, script: Path, engine: PocketSphinxEngine
+) -> list[dict[str, Any]]:
+    """The log events of a scripted session (`script`, a timeline) heard by `engine`, on
+    simulated time with a mute coach, until 200 s."""
+    log = io.StringIO()
+    ScriptedRun(
+        catalog, index, load_timeline(script, catalog), MuteSpeaker(), JsonLog(log),
+        engine_factory=lambda: engine, until_s=200.0, show=lambda _: None,
+    ).run()  # fmt: skip
+    return [json.loads(line) for line in log.getvalue().splitlines()]
+
+
 def test_a_scripted_session_takes_a_spoken_number_after_it_hurts(
     bundled_catalog: Catalog,
     bundled_index: CommandIndex,
@@ -189,12 +203,7 @@ def test_a_scripted_session_takes_a_spoken_number_after_it_hurts(
         f'[[event]]\non = "paused"\ndelay = 6.0\naudio = "{recording}"\n',
         encoding="utf-8",
     )
-    log = io.StringIO()
-    ScriptedRun(
-        bundled_catalog, bundled_index, load_timeline(script, bundled_catalog), MuteSpeaker(),
-        JsonLog(log), engine_factory=lambda: engine, until_s=200.0, show=lambda _: None,
-    ).run()  # fmt: skip
-    events = [json.loads(line) for line in log.getvalue().splitlines()]
+    events = scripted_events(bundled_catalog, bundled_index, script, engine)
     ratings = [e for e in events if e["event"] == "pain_rating"]
     assert [r["level"] for r in ratings] == [level]  # the answer, once
     logged = [e for e in events if e["event"] in ("heard", "gated")]

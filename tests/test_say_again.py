@@ -4,25 +4,21 @@ verifier's threshold for answers. Real recognition of commands in the test voice
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from voicecoach.app import JsonLog, ScriptedRun
+from tests.test_awaited import scripted_events
 from voicecoach.core.catalog import Catalog
 from voicecoach.core.intents import CommandIndex, match
 from voicecoach.core.session import MISHEARD_SAY, REPEAT_AWAITED_S
-from voicecoach.core.timeline import load_timeline
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.stream import recognize_samples
 from voicecoach.hearing.asr.verifier import load_verifier
 from voicecoach.hearing.audio import Samples, silence, write_wav
 from voicecoach.hearing.recognition import understand
 from voicecoach.hearing.synthetic import TEST_VOICES, synthesize
-from voicecoach.speaking.speakers import MuteSpeaker
 
 TEXTS = ("next exercise", "what's next", "make it easier", "slow down", "skip this one")
 VOICES = [
@@ -93,12 +89,7 @@ def test_a_scripted_session_asks_again_and_takes_the_command_said_again(
         encoding="utf-8",
     )
     engine = PocketSphinxEngine(bundled_index.grammar)
-    log = io.StringIO()
-    ScriptedRun(
-        bundled_catalog, bundled_index, load_timeline(script, bundled_catalog), MuteSpeaker(),
-        JsonLog(log), engine_factory=lambda: engine, until_s=200.0, show=lambda _: None,
-    ).run()  # fmt: skip
-    events = [json.loads(line) for line in log.getvalue().splitlines()]
+    events = scripted_events(bundled_catalog, bundled_index, script, engine)
     heard = [e for e in events if e["event"] == "heard" and e["text"] != "pause"]
     assert len(heard) == 2, (name, heard)
     first, second = heard
