@@ -55,14 +55,9 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.core.catalog import load_catalog
-from voicecoach.core.grammar import Grammar, load_grammar, session_intent, to_jsgf
+from voicecoach.core.grammar import Grammar, load_grammar, to_jsgf
 from voicecoach.core.intents import CommandIndex, build_index, match
-from voicecoach.core.session import (
-    ANSWERS_AWAITED,
-    MISHEARD_GAP_S,
-    REPEAT_AWAITED_S,
-    awaited_as_answer,
-)
+from voicecoach.core.session import ANSWERS_AWAITED, SayAgain, awaited_as_answer
 from voicecoach.hearing.asr import Decoded, Engine
 from voicecoach.hearing.asr.frontend import Denoiser
 from voicecoach.hearing.asr.pocketsphinx_engine import (
@@ -396,9 +391,8 @@ def recognise(
     """(intent, slots, audio time decided, compute seconds for that frame) per final
     utterance, as live: 20 ms frames, then a second of quiet (a primed system's front end runs
     over the whole recording first, to know its background). `asks_again`: as in a session, a
-    near miss makes the coach ask to hear it again (at most once every MISHEARD_GAP_S), and the
-    command it sounded like is then awaited for REPEAT_AWAITED_S (Session.listening_for); the
-    times it asks are added to `asked`."""
+    near miss makes the coach ask to hear it again and await the command it sounded like
+    (session.SayAgain); the times it asks are added to `asked`."""
     audio = np.concatenate([samples, silence(AFTER_RECORDING_S)])
     if system.primed:
         recognizer, audio = recording_recognizer(
@@ -408,31 +402,26 @@ def recognise(
         recognizer = Recognizer(
             system.engine, endpointer=system.endpointer, denoiser=system.denoiser
         )
-    asked_at, awaited_until = -MISHEARD_GAP_S, -1.0
+    say_again = SayAgain()
     for start in range(0, audio.size, FRAME):
         before = time.process_time()
-        if 0 <= awaited_until <= recognizer.time_s:
-            system.engine.expect(frozenset())
-            awaited_until = -1.0
+        if asks_again:
+            system.engine.expect(say_again.awaited(recognizer.time_s))
         piece = audio[start : start + FRAME]
         for utterance in recognizer.accept(piece):
             intent = understand(utterance, index).intent
             took = time.process_time() - before
             slots = tuple(sorted(intent.slots.items())) if intent else ()
             if asks_again and utterance.final:
-                if intent is not None and awaited_until >= 0:
+                if intent is not None:
+                    say_again.heard()
                     system.engine.expect(frozenset())
-                    awaited_until = -1.0
-                near_miss = intent is None and utterance.near_miss
-                if near_miss and recognizer.time_s - asked_at >= MISHEARD_GAP_S:
-                    asked_at = recognizer.time_s
-                    if asked is not None:
-                        asked.append(asked_at)
+                elif utterance.near_miss:
                     guess = match(utterance.text, index) if utterance.text else None
-                    awaited = session_intent(guess.name) if guess else None
-                    if awaited is not None:
-                        awaited_until = recognizer.time_s + REPEAT_AWAITED_S
-                        system.engine.expect(frozenset({awaited}))
+                    if say_again.ask(recognizer.time_s, guess.name if guess else None):
+                        if asked is not None:
+                            asked.append(recognizer.time_s)
+                        system.engine.expect(say_again.awaited(recognizer.time_s))
             yield (intent.name if intent else None, slots, recognizer.time_s, took)
     for utterance in recognizer.flush():
         intent = understand(utterance, index).intent

@@ -455,6 +455,15 @@ def operating_point(
     return OperatingPoint(round(common, 4), own_thresholds, round(min(near_miss, common), 4))
 
 
+def awaited_threshold(other_scores: npt.NDArray[np.float64], point: OperatingPoint) -> float:
+    """The threshold of an answer the coach has just asked for (Verifier.awaited_threshold):
+    it rejects AWAITED_REJECTION_TARGET of the other speech's scores, and is never stricter
+    than `point`'s common threshold."""
+    return round(
+        min(point.threshold, float(np.quantile(other_scores, AWAITED_REJECTION_TARGET))), 4
+    )
+
+
 def fit_verifier(
     rows: list[dict[str, Any]],
     classes: tuple[str, ...],
@@ -521,7 +530,6 @@ def main() -> None:
     command = np.array([r["truth"] != NONE_CLASS for r in rows])
     human = np.array([bool(r["human"]) for r in rows])
     decoded = np.array([r["decoded"].split(":")[0] for r in rows])
-    negatives = scores[~command]
     points = {
         name: operating_point(scores, ~command, decoded, target)
         for name, target in REJECTION_TARGETS.items()
@@ -533,9 +541,7 @@ def main() -> None:
         threshold=default.threshold,
         intent_thresholds=default.intent_thresholds,
         near_miss=default.near_miss,
-        awaited_threshold=round(
-            min(default.threshold, float(np.quantile(negatives, AWAITED_REJECTION_TARGET))), 4
-        ),
+        awaited_threshold=awaited_threshold(scores[~command], default),
         other_sensitivities=points,
     )
     thresholds = verifier.intent_thresholds

@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_verifier
 from devset import _slots
 from train_verifier import (
-    AWAITED_REJECTION_TARGET,
     CACHE,
+    awaited_threshold,
     fit_verifier,
     fusion_rows,
     heard_segments,
@@ -102,7 +102,7 @@ def judge(
     variant: Variant, data: Data, clips: Sequence[dict[str, Any]], rejection: float
 ) -> dict[str, list[bool]]:
     """Per row of the report, whether each clip came out right. A command clip missed as a near
-    miss is also judged as the coach's "Sorry, say that again?" would have it (`asked_again`):
+    miss is also judged as the coach's "Sorry, say that again?" would have it:
     the person then says the command again, here another clip of the same command meaning,
     condition and voice (any voice if the clip's has no other), and the command the near miss
     sounded like is awaited (Session.listening_for)."""
@@ -111,9 +111,7 @@ def judge(
     )
     decoded = np.array([r["decoded"].split(":")[0] for r in data.rows])
     point = operating_point(scores, ~data.command, decoded, rejection)
-    awaited_threshold = min(
-        point.threshold, float(np.quantile(scores[~data.command], AWAITED_REJECTION_TARGET))
-    )
+    answer_threshold = awaited_threshold(scores[~data.command], point)
 
     segments = [s for clip in clips for s in clip["segments"]]
     heard = np.zeros(0)
@@ -137,7 +135,7 @@ def judge(
                 continue
             intent = decoded_class.split(":")[0]
             threshold = (
-                awaited_threshold
+                answer_threshold
                 if intent == awaited
                 else point.intent_thresholds.get(intent, point.threshold)
             )

@@ -97,6 +97,38 @@ def awaited_as_answer(intent: str | None) -> frozenset[SessionIntent]:
     return frozenset()
 
 
+@dataclass
+class SayAgain:
+    """The coach's "Sorry, say that again?" after a near miss: at most once every
+    MISHEARD_GAP_S, and then, for REPEAT_AWAITED_S, the command the near miss sounded like is
+    awaited (the session's, and bench/asr.py's streams heard as a session hears them)."""
+
+    asked_at: float = -math.inf
+    awaiting: SessionIntent | None = None
+    """The command awaited again (None: nothing)."""
+    until: float = -math.inf
+    """Until when (session time) it is awaited."""
+
+    def ask(self, now: float, sounded_like: str | None) -> bool:
+        """Whether the coach asks again at `now`; if it does, the command the near miss
+        `sounded_like` (an intent name) is awaited from then on, if it is a session command."""
+        if now - self.asked_at < MISHEARD_GAP_S:
+            return False
+        self.asked_at = now
+        self.awaiting = session_intent(sounded_like) if sounded_like else None
+        self.until = now + REPEAT_AWAITED_S
+        return True
+
+    def awaited(self, now: float) -> frozenset[SessionIntent]:
+        if self.awaiting is None or now >= self.until:
+            return frozenset()
+        return frozenset({self.awaiting})
+
+    def heard(self) -> None:
+        """A command was heard: nothing is awaited again any more."""
+        self.awaiting = None
+
+
 HOW_TO_HINT: Final = "Say: how do I do this, to hear the steps."
 """Said after the first short introduction of a session."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -250,9 +282,7 @@ class Session:
         self._paused_left_s = 0.0
         self._paused_by_lost_input = False
         """The session paused itself because the microphone went away."""
-        self._misheard_at = -math.inf
-        self._repeat: tuple[SessionIntent, float] | None = None
-        """The command a near miss sounded like, awaited again until the session time given."""
+        self._say_again = SayAgain()
 
     # --- what is going on ------------------------------------------------------------------
 
@@ -269,9 +299,9 @@ class Session:
         """What the recogniser should take more readily at session time `now`: the answers
         awaited, and for REPEAT_AWAITED_S after "Sorry, say that again?" the command that the
         near miss sounded like."""
-        if self._repeat is not None and now < self._repeat[1] and self.phase != "done":
-            return self.awaited | {self._repeat[0]}
-        return self.awaited
+        if self.phase == "done":
+            return self.awaited
+        return self.awaited | self._say_again.awaited(now)
 
     @property
     def step(self) -> Step:
@@ -335,7 +365,7 @@ class Session:
         done, only ANSWERED_WHEN_DONE are answered; anything that is not a session command
         (a question of `ask`) changes nothing."""
         actions = self.tick(now)
-        self._repeat = None
+        self._say_again.heard()
         name = session_intent(intent.name)
         if name is None:
             return actions
@@ -349,11 +379,8 @@ class Session:
         it `sounded_like` (an intent name) for REPEAT_AWAITED_S (`listening_for`). What it said
         last, for "repeat", stays as it was."""
         actions = self.tick(now)
-        if self.phase == "done" or now - self._misheard_at < MISHEARD_GAP_S:
+        if self.phase == "done" or not self._say_again.ask(now, sounded_like):
             return actions
-        self._misheard_at = now
-        guess = session_intent(sounded_like) if sounded_like else None
-        self._repeat = (guess, now + REPEAT_AWAITED_S) if guess is not None else None
         return [*actions, Say(MISHEARD_SAY)]
 
     def microphone_lost(self, now: float) -> list[Action]:
