@@ -49,7 +49,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -216,6 +216,8 @@ class Clip:
     heard as the answer to "how bad is it, from zero to ten?"."""
     pad_s: float = HUMAN_PAD_S
     """Quiet added around a human clip."""
+    level_db: float = 0.0
+    """How much louder (or, below 0, quieter) than recorded it is heard (--level-db)."""
 
 
 _talkers: list[Samples] = []
@@ -223,6 +225,8 @@ _talkers: list[Samples] = []
 
 def load_clip(clip: Clip) -> Samples:
     samples = read_wav(clip.path)
+    if clip.level_db:
+        samples = to_int16(samples * 10 ** (clip.level_db / 20))
     if clip.setting == "human":
         pad = silence(clip.pad_s)
         return np.concatenate([pad, samples, pad])
@@ -249,6 +253,8 @@ class Tally:
     latency_audio_s: list[float] = field(default_factory=list)
     latency_compute_s: list[float] = field(default_factory=list)
     false_commands: Counter[str] = field(default_factory=Counter)
+    false_heard: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+    """Per stream, the audio time (seconds) and intent of each false command."""
     asked_again: Counter[str] = field(default_factory=Counter)
     """Per stream, how often the coach would ask "Sorry, say that again?" (recognise)."""
     stream_s: dict[str, float] = field(default_factory=dict)
@@ -365,6 +371,10 @@ def joined_as_tv(paths: list[Path], minutes: float, label: str) -> dict[str, Sam
     parts: list[Samples] = []
     total = 0
     while total <= minutes * 60 * SAMPLE_RATE:
+        if parts:
+            # Each loop in a new order, so that the babble's three offset talkers do not say
+            # the same sentences together again when the stream is longer than its recordings.
+            rng.shuffle(order)
         for path in order:
             speech = read_wav(path)
             speech = to_int16(speech * (3000 / (active_rms(speech) or 1.0)))
@@ -473,6 +483,7 @@ def run_system(
         tally.decode_s += time.process_time() - started
         tally.audio_s += samples.size / SAMPLE_RATE
         tally.false_commands[stream_name] = len(heard)
+        tally.false_heard[stream_name] = [(d[2], str(d[0])) for d in heard]
         tally.stream_s[stream_name] = samples.size / SAMPLE_RATE
         print(f"  {name}: {stream_name} done", file=sys.stderr, flush=True)
     tally.peak_mb = peak_rss_mb()
@@ -522,6 +533,11 @@ def report(results: dict[str, Tally], clips: list[Clip]) -> None:
             per_hour = t.asked_again[stream] / (t.stream_s[stream] / 3600)
             cells.append(f"{per_hour:.1f}/h ({t.asked_again[stream]})")
         print(f"{'asks again, ' + stream:<40}" + "".join(f"{c:<{width}}" for c in cells))
+    for name in names:
+        for stream, heard in results[name].false_heard.items():
+            for at_s, intent in heard:
+                minutes, seconds = divmod(at_s, 60)
+                print(f"  {name}: {stream} at {minutes:.0f}:{seconds:04.1f} taken as {intent}")
     print()
     for name in names:
         t = results[name]
@@ -574,6 +590,13 @@ def main() -> None:
         action="store_true",
         help="also a TV-like stream of the test clips' other speech (test voices, quiet)",
     )
+    parser.add_argument(
+        "--level-db",
+        type=float,
+        default=0.0,
+        help="hear every clip this many dB louder than recorded (below 0: quieter, as from a "
+        "microphone further away or turned down)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="systems run in parallel")
     args = parser.parse_args()
 
@@ -593,6 +616,8 @@ def main() -> None:
     if args.tv_from_tests:
         other = [c.path for c in clips if c.row == "other speech rejected, clean"]
         streams |= joined_as_tv(other, args.tv_minutes, " (test voices)")
+    if args.level_db:
+        clips = [replace(clip, level_db=args.level_db) for clip in clips]
     jobs = [(key, context, clips, streams) for key in keys]
     with multiprocessing.Pool(min(args.jobs, len(jobs))) as pool:
         results = dict(pool.map(run_system, jobs, chunksize=1))
