@@ -1,21 +1,30 @@
-"""The front end on real recordings: the noise floor, RNNoise per speech segment, the background
-known from a whole recording, and Silero asked only about chunks loud enough to matter."""
+"""The front end on real recordings: the gain that brings speech to one level, the noise floor,
+RNNoise per speech segment, the background known from a whole recording, and Silero asked only
+about chunks loud enough to matter."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from voicecoach.core.intents import CommandIndex
 from voicecoach.hearing.asr import Decoded, Engine
 from voicecoach.hearing.asr.endpoint import CHUNK_SAMPLES, SileroEndpointer, chunk_levels
 from voicecoach.hearing.asr.frontend import (
+    GAIN_SMOOTHING,
     KEEP,
     LAG,
+    MAX_GAIN,
+    MIN_GAIN,
     NOISE_FLOOR_RMS,
+    SPEECH_LEVEL_RMS,
+    InputGain,
     NoiseFloor,
     SegmentDenoiser,
+    level_gain,
+    recording_gain,
 )
 from voicecoach.hearing.asr.stream import PREROLL_S, Recognizer, recognize_samples
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, silence, to_int16
@@ -214,3 +223,50 @@ def test_a_recording_with_quiet_before_the_word_is_given_its_own() -> None:
     onset = SAMPLE_RATE + int(np.argmax(np.abs(speech) > 500))
     assert onset - 2 * lead <= first < onset  # in the quiet just before the word
     assert np.array_equal(heard, recording[first : first + heard.size])
+
+
+def test_the_gain_brings_speech_to_one_level_within_its_bounds() -> None:
+    assert level_gain(SPEECH_LEVEL_RMS / 4) == 4.0
+    assert level_gain(SPEECH_LEVEL_RMS * 2) == 0.5
+    assert level_gain(1.0) == MAX_GAIN and level_gain(0.0) == MAX_GAIN
+    assert level_gain(SPEECH_LEVEL_RMS * 100) == MIN_GAIN
+    speech = read_wav(AUDIO / COMMAND)
+    quiet = to_int16(speech * 0.05)
+    brought = InputGain(recording_gain(quiet))(quiet)
+    assert abs(active_rms(brought) - SPEECH_LEVEL_RMS) < 0.05 * SPEECH_LEVEL_RMS
+
+
+def test_live_input_learns_its_gain_from_the_speech_it_hears() -> None:
+    speech = read_wav(AUDIO / COMMAND)
+    quiet = to_int16(speech * SPEECH_LEVEL_RMS / active_rms(speech) / 8)  # 18 dB too quiet
+    gain = InputGain()
+    assert gain.gain == 1.0  # nothing known before anyone speaks
+    gain.heard(gain(quiet))
+    assert gain.gain == pytest.approx(8.0**GAIN_SMOOTHING, rel=0.02)
+    for _ in range(12):
+        gain.heard(gain(quiet))
+    assert gain.gain == pytest.approx(8.0, rel=0.02)
+    fixed = InputGain(2.0)
+    fixed.heard(fixed(quiet))
+    assert fixed.gain == 2.0
+
+
+def test_a_quiet_recording_is_heard_as_a_loud_one(bundled_index: CommandIndex) -> None:
+    """Real recognition of one recording at its own level and 26 dB quieter: the same words."""
+    engine: Engine = build_engine("pocketsphinx", bundled_index.grammar, bundled_index)
+    speech = np.concatenate([silence(0.5), read_wav(AUDIO / COMMAND), silence(0.5)])
+    loud = [(u.text, u.accepted) for u in recognize_samples(engine, speech)]
+    quiet = [(u.text, u.accepted) for u in recognize_samples(engine, to_int16(speech * 0.05))]
+    assert loud == quiet and any(accepted for _, accepted in loud)
+
+
+def test_a_live_recogniser_raises_the_gain_of_a_quiet_talker(bundled_index: CommandIndex) -> None:
+    engine: Engine = build_engine("pocketsphinx", bundled_index.grammar, bundled_index)
+    speech = read_wav(AUDIO / COMMAND)
+    quiet = to_int16(speech * SPEECH_LEVEL_RMS / active_rms(speech) / 10)
+    audio = np.concatenate([silence(1.0), quiet, silence(1.0), quiet, silence(1.0)])
+    recognizer = Recognizer(engine)
+    finals = [u for s in range(0, audio.size, 320) for u in recognizer.accept(audio[s : s + 320])]
+    finals += recognizer.flush()
+    assert len([u for u in finals if u.final]) == 2
+    assert 3.0 < recognizer.gain.gain <= 10.5  # half-way to the 20 dB it needs, in dB, twice

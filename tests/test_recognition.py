@@ -195,14 +195,14 @@ def test_same_audio_same_result_whatever_came_before(engine: Engine, cases: list
 
 
 TIGHT_CUT_CLIPS = (
-    "yes@flite-slt-100.wav",
-    "easier@flite-rms-95.wav",
     "go forward@espeak-en-us-m3-150-45.wav",
-    "longer hold@espeak-en-us-belinda-160-65.wav",
     "shorter please@flite-slt-100.wav",
+    "repeat@espeak-en-gb-f2-165-60.wav",
+    "what's next@espeak-en-gb-x-rp-andy-145-50.wav",
+    "modify this@espeak-en-gb-f2-165-60.wav",
 )
-"""Clean recordings of one or two words that the coach takes as they are (December 5: 9 of the
-41 such test clips; 6 of the 9 are also taken cut tight)."""
+"""Clean recordings of one or two words that the coach takes as they are (December 5, with the
+level gain: 9 of the 41 such test clips; 7 of the 9 are also taken cut tight)."""
 
 
 @pytest.mark.parametrize("name", TIGHT_CUT_CLIPS)
@@ -281,16 +281,16 @@ def test_the_grammar_search_keeps_a_path_to_the_end(
 SENSITIVITY_CLIPS = [
     "it hurts@espeak-en-us-m3-150-45.wav",
     "this is painful@espeak-en-029-f4-175-55.wav",
-    "pause@espeak-en-gb-scotland-m1-140-40.wav",
     "hold longer@espeak-en-us-Annie-155-50.wav",
+    "easier version@espeak-en-us-nyc-m5-170-35.wav",
+    "yes@flite-slt-100.wav",
     "no@flite-awb-110.wav",
-    "what is the next one@espeak-en-gb-scotland-m1-140-40.wav",
-    "hold the stretch longer@espeak-en-us-Annie-155-50.wav",
-    "freeze@espeak-en-us-nyc-m5-170-35.wav",
+    "that's right@flite-rms-95.wav",
+    "move on@espeak-en-029-f4-175-55.wav",
 ]
 """Clean commands that the grammar decodes right but the verifier at its default sensitivity
 did not take: the first eight of tests/audio/known_failures.toml, December 5, with the verifier
-of five networks."""
+fitted on speech brought to one level (frontend.SPEECH_LEVEL_RMS)."""
 
 
 def test_a_higher_sensitivity_takes_more_of_the_commands(bundled_index: CommandIndex) -> None:
@@ -305,4 +305,6 @@ def test_a_higher_sensitivity_takes_more_of_the_commands(bundled_index: CommandI
         outcomes = run_cases(cases, hear)
         taken[sensitivity] = {o.case.audio.name for o in outcomes if o.passed}
     assert taken["low"] <= taken["medium"] <= taken["high"], taken
-    assert len(taken["high"]) >= len(taken["medium"]) + 2, taken
+    # December 5, with the verifier fitted on speech at one level: high takes 1 of the 8 (with
+    # the verifier before, at least 2).
+    assert len(taken["high"]) > len(taken["medium"]), taken

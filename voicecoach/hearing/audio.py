@@ -127,6 +127,17 @@ def silence(seconds: float) -> Samples:
     return np.zeros(round(seconds * SAMPLE_RATE), np.int16)
 
 
+def active_rms(samples: Samples) -> float:
+    """RMS over the 20 ms frames that carry speech (louder than 1/30 of the loudest frame)."""
+    x = samples.astype(np.float64)
+    usable = x[: x.size - x.size % FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES)
+    if usable.size == 0:
+        return 0.0
+    energy = np.sqrt(np.mean(usable**2, axis=1))
+    active = energy[energy > energy.max() / 30]
+    return float(np.sqrt(np.mean(active**2))) if active.size else 0.0
+
+
 def close_stream(stream: object | None) -> None:
     """Stops and closes a sounddevice stream (None: nothing to do)."""
     if stream is not None:

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, to_int16
+from voicecoach.hearing.audio import active_rms as active_rms
 
 PAD_S: Final = 0.4
 """Silence before and after each synthetic utterance."""
@@ -98,17 +99,6 @@ def trim_silence(samples: Samples, threshold: float = 100.0) -> Samples:
     if loud.size == 0:
         return samples[:0]
     return samples[loud[0] : loud[-1] + 1]
-
-
-def active_rms(samples: Samples) -> float:
-    """RMS over the 20 ms frames that carry speech (louder than 1/30 of the loudest frame)."""
-    x = samples.astype(np.float64)
-    usable = x[: x.size - x.size % 320].reshape(-1, 320)
-    if usable.size == 0:
-        return 0.0
-    energy = np.sqrt(np.mean(usable**2, axis=1))
-    active = energy[energy > energy.max() / 30]
-    return float(np.sqrt(np.mean(active**2))) if active.size else 0.0
 
 
 def pink_noise(count: int, seed: int) -> npt.NDArray[np.float64]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -12,7 +12,13 @@ import numpy as np
 from voicecoach.hearing.asr import Engine, Utterance
 from voicecoach.hearing.asr.endpoint import SileroEndpointer, chunk_levels
 from voicecoach.hearing.asr.endpointer import Endpointer
-from voicecoach.hearing.asr.frontend import Denoiser, NoiseFloor, SegmentDenoiser
+from voicecoach.hearing.asr.frontend import (
+    Denoiser,
+    InputGain,
+    NoiseFloor,
+    SegmentDenoiser,
+    recording_gain,
+)
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples
 
 ENDPOINTERS: Final = ("silero", "energy")
@@ -72,6 +78,8 @@ class _Segment:
     denoiser: SegmentDenoiser
     next_partial_s: float = 0.0
     too_long: bool = False
+    heard: list[Samples] = field(default_factory=list)
+    """The segment's audio as heard (before denoising), for the input gain to learn from."""
 
 
 def quiet_lead(preroll_s: float) -> Samples:
@@ -106,8 +114,9 @@ class Recognizer:
         floored: bool = False,
     ) -> None:
         """`denoiser`: the noise suppression of each speech segment before it is decoded
-        (frontend.py); `floored`: the audio given has the noise floor in it already (see
-        `recognize_samples`)."""
+        (frontend.py); `floored`: the audio given has its gain and the noise floor in it
+        already (see `recording_recognizer`); otherwise the gain is learnt from the speech
+        heard (frontend.InputGain)."""
         if endpointer not in ENDPOINTERS:
             raise ValueError(f"unknown endpointer {endpointer!r}")
         self.engine = engine
@@ -115,6 +124,7 @@ class Recognizer:
         self.endpointer = endpointer
         self.denoiser = denoiser
         self._floor = None if floored else NoiseFloor()
+        self.gain = InputGain(1.0 if floored else None)
         self._primed: list[float] | None = None
         self._consumed = 0
         self._new_vad()
@@ -174,7 +184,8 @@ class Recognizer:
         self._new_vad()
 
     def accept(self, samples: Samples) -> list[Utterance]:
-        heard = self._floor(samples) if self._floor is not None else samples
+        heard = self.gain(samples)
+        heard = self._floor(heard) if self._floor is not None else heard
         self._pending = np.concatenate([self._pending, heard])
         results: list[Utterance] = []
         while self._pending.size >= self._frame:
@@ -234,6 +245,7 @@ class Recognizer:
         segment = self._segment
         if segment is None or segment.too_long or samples.size == 0:
             return
+        segment.heard.append(samples)
         clean = segment.denoiser.process(samples)
         if clean.size:
             self.engine.feed(clean)
@@ -255,6 +267,8 @@ class Recognizer:
             reason = f"rejected: over {MAX_COMMAND_S:.0f} s of speech, too long for a command"
             return Utterance("", 0.0, segment.start_s, end_s, accepted=False, reason=reason)
         decoded = self.engine.finish()
+        if not self.coach_speaking:
+            self.gain.heard(np.concatenate(segment.heard))
         accepted, near_miss, reason = decoded.accepted, decoded.near_miss, decoded.reason
         if (
             accepted
@@ -292,8 +306,9 @@ def recording_recognizer(
     engine: Engine, samples: Samples, *, endpointer: str = "silero", denoiser: Denoiser = "rnnoise"
 ) -> tuple[Recognizer, Samples]:
     """A recogniser for a whole recording, its background primed from the recording's own
-    levels, and the recording with the noise floor (what to give it)."""
-    heard = NoiseFloor()(samples)
+    levels, and the recording brought to the speech level with the noise floor under it (what
+    to give it)."""
+    heard = NoiseFloor()(InputGain(recording_gain(samples))(samples))
     recognizer = Recognizer(engine, endpointer=endpointer, denoiser=denoiser, floored=True)
     recognizer.prime_background(chunk_levels(heard))
     return recognizer, heard
