@@ -597,6 +597,11 @@ def main() -> None:
         help="hear every clip this many dB louder than recorded (below 0: quieter, as from a "
         "microphone further away or turned down)",
     )
+    parser.add_argument(
+        "--babble-only",
+        action="store_true",
+        help="of the streams, hear only the three-talker babble (for a long one: --tv-minutes)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="systems run in parallel")
     args = parser.parse_args()
 
@@ -618,6 +623,8 @@ def main() -> None:
         streams |= joined_as_tv(other, args.tv_minutes, " (test voices)")
     if args.level_db:
         clips = [replace(clip, level_db=args.level_db) for clip in clips]
+    if args.babble_only:
+        streams = {name: audio for name, audio in streams.items() if "babble" in name}
     jobs = [(key, context, clips, streams) for key in keys]
     with multiprocessing.Pool(min(args.jobs, len(jobs))) as pool:
         results = dict(pool.map(run_system, jobs, chunksize=1))
