@@ -252,7 +252,6 @@ class Tally:
     decode_s: float = 0.0
     latency_audio_s: list[float] = field(default_factory=list)
     latency_compute_s: list[float] = field(default_factory=list)
-    false_commands: Counter[str] = field(default_factory=Counter)
     false_heard: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     """Per stream, the audio time (seconds) and intent of each false command."""
     asked_again: Counter[str] = field(default_factory=Counter)
@@ -482,7 +481,6 @@ def run_system(
         tally.asked_again[stream_name] = len(asked)
         tally.decode_s += time.process_time() - started
         tally.audio_s += samples.size / SAMPLE_RATE
-        tally.false_commands[stream_name] = len(heard)
         tally.false_heard[stream_name] = [(d[2], str(d[0])) for d in heard]
         tally.stream_s[stream_name] = samples.size / SAMPLE_RATE
         print(f"  {name}: {stream_name} done", file=sys.stderr, flush=True)
@@ -517,14 +515,14 @@ def report(results: dict[str, Tally], clips: list[Clip]) -> None:
     print(f"\n{'':<40}" + "".join(f"{n:<{width}}" for n in names))
     for row in rows:
         print(f"{row:<40}" + "".join(f"{results[n].rate(row):<{width}}" for n in names))
-    streams = list(results[names[0]].false_commands) if names else []
+    streams = list(results[names[0]].false_heard) if names else []
     for stream in streams:
         cells = []
         for name in names:
             t = results[name]
             hours = t.stream_s[stream] / 3600
-            per_hour = t.false_commands[stream] / hours
-            cells.append(f"{per_hour:.1f}/h ({t.false_commands[stream]} in {60 * hours:.0f} min)")
+            false = len(t.false_heard[stream])
+            cells.append(f"{false / hours:.1f}/h ({false} in {60 * hours:.0f} min)")
         print(f"{'false commands, ' + stream:<40}" + "".join(f"{c:<{width}}" for c in cells))
     for stream in streams:
         cells = []

@@ -196,8 +196,10 @@ class InputGain:
     def heard(self, segment: Samples) -> None:
         """A segment of speech as heard (after this gain): the gain moves GAIN_SMOOTHING of the
         way, in dB, to the one it needed."""
+        if not self.adapts:
+            return
         level = active_rms(segment)
-        if not self.adapts or level <= 0.0:
+        if level <= 0.0:
             return
         needed = level_gain(level / self.gain)
         self.gain = float(self.gain ** (1 - GAIN_SMOOTHING) * needed**GAIN_SMOOTHING)

@@ -79,7 +79,8 @@ class _Segment:
     next_partial_s: float = 0.0
     too_long: bool = False
     heard: list[Samples] = field(default_factory=list)
-    """The segment's audio as heard (before denoising), for the input gain to learn from."""
+    """The segment's audio as heard (before denoising), for the input gain to learn from (kept
+    only when it learns: live input)."""
 
 
 def quiet_lead(preroll_s: float) -> Samples:
@@ -245,7 +246,8 @@ class Recognizer:
         segment = self._segment
         if segment is None or segment.too_long or samples.size == 0:
             return
-        segment.heard.append(samples)
+        if self.gain.adapts:
+            segment.heard.append(samples)
         clean = segment.denoiser.process(samples)
         if clean.size:
             self.engine.feed(clean)
@@ -267,7 +269,7 @@ class Recognizer:
             reason = f"rejected: over {MAX_COMMAND_S:.0f} s of speech, too long for a command"
             return Utterance("", 0.0, segment.start_s, end_s, accepted=False, reason=reason)
         decoded = self.engine.finish()
-        if not self.coach_speaking:
+        if segment.heard and not self.coach_speaking:
             self.gain.heard(np.concatenate(segment.heard))
         accepted, near_miss, reason = decoded.accepted, decoded.near_miss, decoded.reason
         if (
