@@ -59,6 +59,7 @@ from voicecoach.core.grammar import INTENT_NAMES, SlotValue
 from voicecoach.core.labelled import read_labelled
 from voicecoach.core.numbers import number_to_words
 from voicecoach.core.session import ANSWERS_AWAITED
+from voicecoach.hearing import synthetic
 from voicecoach.hearing.asr import (
     embedding,
     endpoint,
@@ -111,12 +112,22 @@ like: Session.listening_for). On the development set's held-out voices (verifier
 commands taken within two tries at 0.03 / 0.05 / 0.08: clean 60.0 / 61.5 / 65.0%, pink 45.0 /
 46.7 / 53.3%; other speech asked about again clean 4 / 4 / 6%, pink 6 / 12 / 12% (in a talking
 room the coach does not ask)."""
+OWN_THRESHOLD_ABOVE = 3
+"""An intent gets a threshold of its own only when enough of the other speech is decoded as it
+that this many of those segments would score above that threshold (100 segments at 97%, 300 at
+99%): the 97th percentile of a dozen scores is one or two segments' luck. Until December 6 ten
+segments were enough, and "how much longer" needed 0.938 (from the 13 segments of other speech
+decoded as it) where the common threshold is 0.625 (bench/README.md)."""
 AWAITED_REJECTION_TARGET = 0.90
 """Other speech rejected by the threshold of an answer the coach has just asked for
 (Verifier.awaited_threshold): it listens for the answer for a few seconds after a question, so
 other speech meets this threshold rarely, where the common one guards hours of listening."""
 ANSWERS = tuple(sorted(set().union(*ANSWERS_AWAITED.values())))
 """Every intent the coach waits for as an answer to one of its questions."""
+SINGLE_WORD_SHARE = 2
+"""How many times as many renditions a command of one word gets as a sentence: people say the
+safety words and answers (stop, pause, yes, no, a number) alone, and a word alone is the hardest
+to tell from other speech. Four times, with more training voices, was tried (bench/README.md)."""
 COMMON_WORDS = 1500
 """How many of bench/data/common_words.txt are spoken (a fixed, seeded sample)."""
 HUMAN_LIMITS = {"word": 1500, "sentence": 360}
@@ -270,13 +281,15 @@ def _start_worker(noises: list[Samples]) -> None:
     _worker["noises"] = noises
 
 
-def _segments(job: tuple[int, Item, int]) -> tuple[int, list[dict[str, Any]]]:
+def _segments(job: tuple[int, int, Item, int]) -> tuple[int, list[dict[str, Any]]]:
     """Decodes one rendition: a row per speech segment the endpointer found."""
-    number, item, seed = job
+    number, rendition, item, seed = job
     speech, condition = render(item, seed, _worker["talkers"], _worker["noises"])
     rows = heard_segments(speech, item.intent, item.slots)
     for row in rows:
-        row.update(item=number, human=bool(item.recording), condition=condition)
+        row.update(
+            item=number, rendition=rendition, human=bool(item.recording), condition=condition
+        )
     return number, rows
 
 
@@ -335,10 +348,10 @@ HEARING_MODULES = (frontend, silero, endpoint, stream, pocketsphinx_engine, embe
 
 def renditions_of(item: Item, renditions: int) -> int:
     """Human recordings are heard once, common words once each (they are many), single command
-    words twice as often as sentences."""
+    words (SINGLE_WORD_SHARE) more often than sentences."""
     if item.recording or (item.intent is None and len(item.text.split()) == 1):
         return 1
-    return renditions * (2 if len(item.text.split()) == 1 else 1)
+    return renditions * (SINGLE_WORD_SHARE if len(item.text.split()) == 1 else 1)
 
 
 def rendition_seed(item: Item, rendition: int) -> int:
@@ -360,10 +373,11 @@ def item_key(item: Item, count: int, noises: int) -> str:
 
 @functools.cache
 def hearing_code() -> tuple[str, tuple[str, ...]]:
-    """`render` and the hearing modules as `code_of` gives them (computed once: parsing them
-    again for every item took minutes)."""
+    """`render`, the synthetic voices it draws from and the hearing modules as `code_of` gives
+    them (computed once: parsing them again for every item took minutes)."""
     hearing = tuple(code_of(inspect.getsource(module)) for module in HEARING_MODULES)
     rendering = code_of(inspect.getsource(render)) + code_of(inspect.getsource(rendition_seed))
+    rendering += code_of(inspect.getsource(synthetic))  # the training voices (training_voice)
     return rendering, hearing
 
 
@@ -397,7 +411,9 @@ def collect(
             entry = json.loads(line)
             known[entry["key"]] = entry["rows"]
     missing = [n for n, key in enumerate(keys) if key not in known]
-    jobs = [(n, items[n], rendition_seed(items[n], k)) for n in missing for k in range(counts[n])]
+    jobs = [
+        (n, k, items[n], rendition_seed(items[n], k)) for n in missing for k in range(counts[n])
+    ]
     found: dict[int, list[dict[str, Any]]] = {n: [] for n in missing}
     left = {n: counts[n] for n in missing}
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -443,13 +459,14 @@ def operating_point(
     target: float,
 ) -> OperatingPoint:
     """The thresholds that reject `target` of the `other` (non-command) segments' `scores`: one
-    common to every intent, and a higher one for an intent whose own other segments (at least
-    ten decoded as it) need it; the near miss lets NEAR_MISS_SHARE more of them through."""
+    common to every intent, and a higher one for an intent whose own other segments need it,
+    when they are many enough (OWN_THRESHOLD_ABOVE); the near miss lets NEAR_MISS_SHARE more of
+    them through."""
     common = float(np.quantile(scores[other], target))
     own_thresholds: dict[str, float] = {}
     for name in INTENT_NAMES:
         own = scores[other & (decoded == name)]
-        if own.size >= 10:
+        if own.size * (1 - target) >= OWN_THRESHOLD_ABOVE:
             own_thresholds[name] = round(max(common, float(np.quantile(own, target))), 4)
     near_miss = float(np.quantile(scores[other], target - NEAR_MISS_SHARE))
     return OperatingPoint(round(common, 4), own_thresholds, round(min(near_miss, common), 4))
@@ -508,7 +525,10 @@ def main() -> None:
     )
     parser.add_argument("--human", type=Path, help="a human set (bench/humanset.py): its tune half")
     parser.add_argument(
-        "--renditions", type=int, default=2, help="renditions per sentence (single words: twice)"
+        "--renditions",
+        type=int,
+        default=2,
+        help="renditions per sentence (single command words: SINGLE_WORD_SHARE times as many)",
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="write the verifier file")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from voicecoach.hearing import synthetic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import train_verifier
@@ -29,3 +33,39 @@ def test_a_human_recording_is_known_by_its_place_in_the_set() -> None:
     other = Item("three", "rating", {"level": 3}, "/a/fsdd/3_x_1.wav", "fsdd-x", "fsdd/3_x_1.wav")
     assert rendition_seed(here, 0) == rendition_seed(there, 0) != rendition_seed(other, 0)
     assert item_key(here, 1, 5) == item_key(there, 1, 5)
+
+
+def test_a_change_to_the_training_voices_renders_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The voices a rendition draws (synthetic.training_voice and its lists) are part of what it
+    depends on: before December 6 a change to them reused the renditions of the voices before."""
+    item = Item("hold on", "pause", {}, group="hold on")
+    key = item_key(item, 4, 0)
+    source = inspect.getsource(synthetic)
+    changed = source.replace('"en-us", "en-gb"', '"en-gb", "en-us"')
+    assert changed != source
+    train_verifier.hearing_code.cache_clear()
+    real_getsource = inspect.getsource
+    monkeypatch.setattr(
+        inspect, "getsource", lambda obj: changed if obj is synthetic else real_getsource(obj)
+    )
+    try:
+        assert item_key(item, 4, 0) != key
+    finally:
+        train_verifier.hearing_code.cache_clear()
+
+
+def test_an_intent_gets_its_own_threshold_only_from_enough_other_speech() -> None:
+    """The 97th percentile of a dozen scores is the highest of them: an intent needs 100 other
+    segments decoded as it (three above its threshold) before its own threshold is set."""
+    rng = np.random.default_rng(0)
+    common_scores = rng.uniform(0.0, 0.6, 2000)
+    few_high = np.full(12, 0.95)
+    many_high = rng.uniform(0.5, 0.9, 150)
+    scores = np.concatenate([common_scores, few_high, many_high])
+    decoded = np.array(["none"] * 2000 + ["time_left"] * 12 + ["yes"] * 150)
+    other = np.ones(scores.size, dtype=bool)
+    point = train_verifier.operating_point(scores, other, decoded, 0.97)
+    assert "time_left" not in point.intent_thresholds
+    assert point.intent_thresholds["yes"] > point.threshold
+    above = scores[decoded == "yes"] > point.intent_thresholds["yes"] + 1e-4  # rounded to 4 places
+    assert float(np.mean(above)) <= 0.03
