@@ -115,9 +115,9 @@ room the coach does not ask)."""
 OWN_THRESHOLD_ABOVE = 3
 """An intent gets a threshold of its own only when enough of the other speech is decoded as it
 that this many of those segments would score above that threshold (100 segments at 97%, 300 at
-99%): the 97th percentile of a dozen scores is one or two segments' luck. Until December 6 ten
-segments were enough, and "how much longer" needed 0.938 (from the 13 segments of other speech
-decoded as it) where the common threshold is 0.625 (bench/README.md)."""
+99%): the 97th percentile of a dozen scores is one or two segments' luck. Before commit d7ff539
+(December 5) ten segments were enough, and "how much longer" needed 0.938 (from the 13 segments
+of other speech decoded as it) where the common threshold is 0.625 (bench/README.md)."""
 AWAITED_REJECTION_TARGET = 0.90
 """Other speech rejected by the threshold of an answer the coach has just asked for
 (Verifier.awaited_threshold): it listens for the answer for a few seconds after a question, so

@@ -37,7 +37,7 @@ def test_a_human_recording_is_known_by_its_place_in_the_set() -> None:
 
 def test_a_change_to_the_training_voices_renders_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """The voices a rendition draws (synthetic.training_voice and its lists) are part of what it
-    depends on: before December 6 a change to them reused the renditions of the voices before."""
+    depends on: before commit d7ff539 a change to them reused the renditions of the old voices."""
     item = Item("hold on", "pause", {}, group="hold on")
     key = item_key(item, 4, 0)
     source = inspect.getsource(synthetic)
