@@ -55,8 +55,8 @@ def test_a_change_to_the_training_voices_renders_again(monkeypatch: pytest.Monke
 
 
 def test_an_intent_gets_its_own_threshold_only_from_enough_other_speech() -> None:
-    """The 97th percentile of a dozen scores is the highest of them: an intent needs 100 other
-    segments decoded as it (three above its threshold) before its own threshold is set."""
+    """The 97th percentile of a dozen scores lies between the two highest: an intent needs 100
+    other segments decoded as it (three above its threshold) before its own threshold is set."""
     rng = np.random.default_rng(0)
     common_scores = rng.uniform(0.0, 0.6, 2000)
     few_high = np.full(12, 0.95)
