@@ -17,7 +17,8 @@ Systems (columns):
   vosk         Vosk on the grammar (needs a model, see models/README.md)
 Recordings are heard as `voicecoach recognize` hears a file: the endpointer knows the
 recording's background from the start (stream.recording_recognizer), except for the naive,
-jsgf and full-lm systems, which hear it as it comes.
+jsgf and full-lm systems, which hear it as it comes, with the wheel's model as it is (not
+adapted by voicecoach's transform, pocketsphinx_engine.ADAPTATION).
 
 Audio (rows):
   the test clips (tests/audio/cases.toml; synthetic test voices never used in training):
@@ -134,7 +135,7 @@ class JsgfEngine:
             path.write_text(jsgf, encoding="utf-8")
             small = Path(folder) / "grammar.dict"
             small.write_text(grammar_dictionary(model_paths()["dict"], words, extra), "utf-8")
-            self.decoder = new_decoder(jsgf=str(path), dict=str(small))
+            self.decoder = new_decoder(adapted=False, jsgf=str(path), dict=str(small))
         self._segment: list[bytes] = []
 
     def start(self) -> None:
@@ -164,7 +165,7 @@ class FullLanguageModelEngine(JsgfEngine):
     name = "pocketsphinx-lm"
 
     def __init__(self, grammar: Grammar) -> None:
-        self.decoder = new_decoder(lm=model_paths()["lm"])
+        self.decoder = new_decoder(adapted=False, lm=model_paths()["lm"])
         self._segment = []
 
 

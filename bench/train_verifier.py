@@ -43,6 +43,7 @@ import base64
 import functools
 import hashlib
 import inspect
+import itertools
 import json
 import multiprocessing
 import sys
@@ -364,8 +365,9 @@ def rendition_seed(item: Item, rendition: int) -> int:
 
 def item_key(item: Item, count: int, noises: int) -> str:
     """What a cached item's rows depend on: the item, its renditions, the rendering and how it
-    is seeded, the noises and the code that hears it (front end, endpointer, decoder,
-    embedding); not its place in the list: items can be added or dropped and the rest reused."""
+    is seeded, the noises and the code that hears it (front end, endpointer, decoder and the
+    model's transform, embedding); not its place in the list: items can be added or dropped
+    and the rest reused."""
     rendering, hearing = hearing_code()
     version = (item, count, TALKER_TEXTS, rendering, noises, list(hearing))
     return hashlib.sha256(repr(version).encode()).hexdigest()[:16]
@@ -376,6 +378,8 @@ def hearing_code() -> tuple[str, tuple[str, ...]]:
     """`render`, the synthetic voices it draws from and the hearing modules as `code_of` gives
     them (computed once: parsing them again for every item took minutes)."""
     hearing = tuple(code_of(inspect.getsource(module)) for module in HEARING_MODULES)
+    # The model's transform (adapt_acoustic.py) changes every decode as code would.
+    hearing += (hashlib.sha256(pocketsphinx_engine.ADAPTATION.read_bytes()).hexdigest(),)
     rendering = code_of(inspect.getsource(render)) + code_of(inspect.getsource(rendition_seed))
     rendering += code_of(inspect.getsource(synthetic))  # the training voices (training_voice)
     return rendering, hearing
@@ -472,6 +476,25 @@ def operating_point(
     return OperatingPoint(round(common, 4), own_thresholds, round(min(near_miss, common), 4))
 
 
+def nested(points: dict[str, OperatingPoint]) -> dict[str, OperatingPoint]:
+    """`points` (by sensitivity) with each intent's threshold at a stricter sensitivity raised
+    to at least its threshold at the looser one: an intent with a threshold of its own at one
+    sensitivity may have too few segments for one at a stricter one (300 are needed at 99%,
+    100 at 97%), and its common threshold there can be lower than its own at the looser one
+    ("no" on December 6: 0.854 at low, 0.856 at medium)."""
+    order = sorted(points, key=lambda name: REJECTION_TARGETS[name])  # loosest first
+    nested_points = {order[0]: points[order[0]]}
+    for looser, stricter in itertools.pairwise(order):
+        before, point = nested_points[looser], points[stricter]
+        own = dict(point.intent_thresholds)
+        for intent in sorted(set(before.intent_thresholds) | set(own)):
+            floor = before.intent_thresholds.get(intent, before.threshold)
+            if own.get(intent, point.threshold) < floor:
+                own[intent] = floor
+        nested_points[stricter] = OperatingPoint(point.threshold, own, point.near_miss)
+    return {name: nested_points[name] for name in points}
+
+
 def awaited_threshold(other_scores: npt.NDArray[np.float64], point: OperatingPoint) -> float:
     """The threshold of an answer the coach has just asked for (Verifier.awaited_threshold):
     it rejects AWAITED_REJECTION_TARGET of the other speech's scores, and is never stricter
@@ -550,10 +573,12 @@ def main() -> None:
     command = np.array([r["truth"] != NONE_CLASS for r in rows])
     human = np.array([bool(r["human"]) for r in rows])
     decoded = np.array([r["decoded"].split(":")[0] for r in rows])
-    points = {
-        name: operating_point(scores, ~command, decoded, target)
-        for name, target in REJECTION_TARGETS.items()
-    }
+    points = nested(
+        {
+            name: operating_point(scores, ~command, decoded, target)
+            for name, target in REJECTION_TARGETS.items()
+        }
+    )
     default = points.pop(DEFAULT_SENSITIVITY)
     verifier = Verifier(
         classifier=classifier,

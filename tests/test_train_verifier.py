@@ -15,6 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import train_verifier
 from train_verifier import Item, item_key, rendition_seed
 
+from voicecoach.hearing.asr.verifier import OperatingPoint
+
 
 def test_a_rendition_is_seeded_by_its_item_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     item = Item("hold on", "pause", {}, group="hold on")
@@ -69,3 +71,19 @@ def test_an_intent_gets_its_own_threshold_only_from_enough_other_speech() -> Non
     assert point.intent_thresholds["yes"] > point.threshold
     above = scores[decoded == "yes"] > point.intent_thresholds["yes"] + 1e-4  # rounded to 4 places
     assert float(np.mean(above)) <= 0.03
+
+
+def test_a_stricter_sensitivity_never_takes_an_intent_more_readily() -> None:
+    """'no' has a threshold of its own at medium (enough segments at 97%) and not at low (300
+    needed at 99%): at low it keeps at least medium's."""
+    points = train_verifier.nested(
+        {
+            "low": OperatingPoint(0.85, {"rating": 0.95}, 0.4),
+            "medium": OperatingPoint(0.67, {"no": 0.86, "rating": 0.9}, 0.3),
+            "high": OperatingPoint(0.44, {}, 0.2),
+        }
+    )
+    assert list(points) == ["low", "medium", "high"]
+    assert points["high"] == OperatingPoint(0.44, {}, 0.2)
+    assert points["medium"] == OperatingPoint(0.67, {"no": 0.86, "rating": 0.9}, 0.3)
+    assert points["low"] == OperatingPoint(0.85, {"no": 0.86, "rating": 0.95}, 0.4)

@@ -94,6 +94,14 @@ FEATURE_NAMES: Final = (
 )  # fmt: skip
 
 
+ADAPTATION: Final = Path(__file__).with_name("mllr_matrix")
+"""One MLLR transform of the model's means (an affine map of each 13-dimensional feature stream)
+that adapts the wheel's model, trained on clean read speech, to real people's microphones heard
+through voicecoach's front end: estimated by bench/adapt_acoustic.py from the human set's tune
+half (crowd-sourced wake words and RAVDESS sentences, 16 kHz) as the decoder is given them. The
+grammar decoder and the phone loop both load it."""
+
+
 class EngineError(VoiceCoachError):
     """A speech engine that cannot be loaded or configured."""
 
@@ -151,13 +159,20 @@ def grammar_dictionary(path: str, words: set[str], extra: dict[str, str]) -> str
     return "\n".join(lines) + "\n"
 
 
-def new_decoder(**options: Any) -> Any:
-    """A quiet PocketSphinx decoder on the bundled model, with `options` on top."""
+def new_decoder(*, adapted: bool = True, **options: Any) -> Any:
+    """A quiet PocketSphinx decoder on the bundled model, with `options` on top; `adapted`:
+    with voicecoach's transform of the model (ADAPTATION)."""
     import pocketsphinx
 
     paths = model_paths()
     config: dict[str, Any] = {"hmm": paths["hmm"], "dict": paths["dict"], "samprate": SAMPLE_RATE}
     config["loglevel"] = "FATAL"
+    if adapted:
+        if not ADAPTATION.is_file():
+            raise EngineError(
+                "the model's transform is missing (reinstall voicecoach)", path=ADAPTATION
+            )
+        config["mllr"] = str(ADAPTATION)
     config.update(options)
     try:
         return pocketsphinx.Decoder(**config)
