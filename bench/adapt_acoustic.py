@@ -17,7 +17,7 @@ Needs SphinxTrain and the PocketSphinx and SphinxBase tools from Debian (bench/R
     sudo apt-get install sphinxtrain sphinxbase-utils pocketsphinx
     .venv/bin/python bench/adapt_acoustic.py --human DIR [--write]
 
-About 15 minutes on two cores, most of it hearing the recordings; the segments are kept in
+About 8 minutes on two cores, most of it hearing the recordings; the segments are kept in
 out/adapt/ for the next run.
 """
 
