@@ -37,8 +37,7 @@ import numpy as np
 
 from voicecoach.core.catalog import load_catalog
 from voicecoach.core.grammar import load_grammar
-from voicecoach.hearing.asr import pocketsphinx_engine
-from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine, model_paths
+from voicecoach.hearing.asr.pocketsphinx_engine import ADAPTATION, PocketSphinxEngine, model_paths
 from voicecoach.hearing.asr.stream import recognize_samples
 from voicecoach.hearing.audio import read_wav, silence
 
@@ -47,7 +46,6 @@ from humanset import HumanRecording, read_human_set
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 WORK: Final = ROOT / "out" / "adapt"
-BUNDLED: Final = Path(pocketsphinx_engine.__file__).parent / "mllr_matrix"
 PAD_S: Final = 0.5
 """Quiet around each recording, as bench/asr.py hears the human set (HUMAN_PAD_S)."""
 SOURCES: Final = ("Picovoice/wake-word-benchmark", "RAVDESS")
@@ -182,9 +180,10 @@ def run(tool: str, *args: str | Path, log: Path) -> None:
 
 def estimate(names: list[str], texts: list[str], work: Path) -> Path:
     """Runs SphinxTrain on the segments and returns the transform's path."""
+    wheel = model_paths()
     model = work / "model"
     shutil.rmtree(model, ignore_errors=True)
-    shutil.copytree(model_paths()["hmm"], model)
+    shutil.copytree(wheel["hmm"], model)
     run(
         "pocketsphinx_mdef_convert",
         "-text",
@@ -194,7 +193,7 @@ def estimate(names: list[str], texts: list[str], work: Path) -> Path:
     )
     sendump_to_mixture_weights(model / "sendump", model / "mixture_weights")
     dictionary = work / "adapt.dict"
-    with open(model_paths()["dict"], encoding="utf-8") as cmu, dictionary.open("w") as out:
+    with open(wheel["dict"], encoding="utf-8") as cmu, dictionary.open("w") as out:
         out.write(cmu.read())
         out.writelines(f"{word} {phones}\n" for word, phones in EXTRA_PRONUNCIATIONS.items())
     (work / "fileids").write_text("".join(f"{name}\n" for name in names))
@@ -236,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=WORK, help=f"working folder (default {WORK})")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument(
-        "--write", action="store_true", help=f"replace {BUNDLED.name} in the package"
+        "--write", action="store_true", help=f"replace {ADAPTATION.name} in the package"
     )
     args = parser.parse_args(argv)
     if not (args.human / "manifest.tsv").is_file():
@@ -257,8 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(f"{len(names)} of {len(recordings)} recordings heard as one segment; transform {matrix}")
     if args.write:
-        shutil.copyfile(matrix, BUNDLED)
-        print(f"wrote {BUNDLED}")
+        shutil.copyfile(matrix, ADAPTATION)
+        print(f"wrote {ADAPTATION}")
     return 0
 
 
