@@ -542,6 +542,42 @@ def fit_verifier(
     return classifier, fusion, scores, out_of_fold
 
 
+def print_ratings_by_embedding(
+    rows: list[dict[str, Any]],
+    classes: tuple[str, ...],
+    scores: npt.NDArray[np.float64],
+    out_of_fold: npt.NDArray[np.float64],
+    awaited: float,
+) -> None:
+    """While a pain rating is awaited, a segment the verifier does not take as one is taken as
+    the rating the classifier finds likeliest when its probability is at least a threshold
+    (pocketsphinx_engine.RATING_BY_EMBEDDING). Printed for a few thresholds, out of fold (the
+    human digits split by speaker): the share of digits taken as the right rating and as a
+    wrong one, and of the other speech taken as a rating. The engine first decodes such a
+    segment again among the answers alone; that second decode is not simulated here."""
+    decoded = np.array([r["decoded"] for r in rows])
+    truth = np.array([r["truth"] for r in rows])
+    human = np.array([bool(r["human"]) for r in rows])
+    digits = human & np.char.startswith(truth, "rating:")
+    other = truth == NONE_CLASS
+    rating = np.array([name.startswith("rating:") for name in classes])
+    likeliest = np.array(classes)[rating][out_of_fold[:, rating].argmax(axis=1)]
+    probability = out_of_fold[:, rating].max(axis=1)
+    taken_by_decoder = np.char.startswith(decoded, "rating:") & (scores >= awaited)
+    print("a rating awaited, the classifier's likeliest rating taken when the verifier rejects:")
+    for threshold in (1.01, 0.5, 0.6, 0.7):
+        by_embedding = ~taken_by_decoder & (probability >= threshold)
+        taken = np.where(taken_by_decoder, decoded, np.where(by_embedding, likeliest, ""))
+        wrong = (taken != "") & (taken != truth)
+        print(
+            f"  at {'never' if threshold > 1 else threshold}: human digits right "
+            f"{(taken == truth)[digits].mean():.1%}, wrong {wrong[digits].sum()} of "
+            f"{digits.sum()}; other speech taken as a rating: synthetic "
+            f"{(taken != '')[other & ~human].mean():.1%}, "
+            f"human {(taken != '')[other & human].mean():.1%}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -642,6 +678,7 @@ def main() -> None:
                 if where.any()
             )
         )
+    print_ratings_by_embedding(rows, classes, scores, out_of_fold, verifier.awaited_threshold)
     if args.write:
         DEFAULT_VERIFIER_PATH.write_text(verifier.to_json() + "\n", encoding="utf-8")
         print(f"wrote {DEFAULT_VERIFIER_PATH}")

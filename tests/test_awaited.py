@@ -20,10 +20,14 @@ from voicecoach.core.intents import CommandIndex, Intent
 from voicecoach.core.session import ANSWERS_AWAITED, Session, awaited_as_answer
 from voicecoach.core.timeline import load_timeline
 from voicecoach.hearing.asr import Utterance
-from voicecoach.hearing.asr.pocketsphinx_engine import ANSWERS_ONLY_THRESHOLD, PocketSphinxEngine
+from voicecoach.hearing.asr.pocketsphinx_engine import (
+    ANSWERS_ONLY_THRESHOLD,
+    RATING_BY_EMBEDDING,
+    PocketSphinxEngine,
+)
 from voicecoach.hearing.asr.stream import Recognizer, recognize_samples
 from voicecoach.hearing.asr.verifier import load_verifier
-from voicecoach.hearing.audio import Samples, silence, write_wav
+from voicecoach.hearing.audio import Samples, read_wav, silence, write_wav
 from voicecoach.hearing.recognition import understand
 from voicecoach.hearing.synthetic import TEST_VOICES, Voice, synthesize
 from voicecoach.speaking.speakers import MuteSpeaker
@@ -96,8 +100,8 @@ def test_a_number_between_the_thresholds_is_taken_only_as_an_answer(
         (unasked,) = recognize_samples(engine, audio)
         engine.expect(frozenset({"rating"}))
         (asked,) = recognize_samples(engine, audio)
-        if asked.reason.endswith(AMONG_ANSWERS):
-            continue  # decoded again among the answers alone (the test below)
+        if asked.reason.endswith(AMONG_ANSWERS) or asked.reason.startswith(BY_EMBEDDING):
+            continue  # decoded again among the answers alone, or the embedding's (tests below)
         assert asked.text == unasked.text, name
         assert abs(asked.confidence - unasked.confidence) < 0.01, name  # only the threshold moves
         is_rating = (understand(asked, bundled_index).intent or Intent("", {}, 0, "")).name
@@ -248,3 +252,38 @@ def test_recognize_after_the_pain_question_and_test_scripts_hear_numbers_as_answ
     tested = run("test", str(script))
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "1 cases: 1 pass" in tested.stdout
+
+
+HUMAN_DIGITS = Path(__file__).parent / "data" / "human"
+BY_EMBEDDING = "accepted: the speech embedding heard the rating"
+
+
+def test_real_peoples_digits_are_taken_as_ratings_by_the_embedding_when_the_decoder_errs(
+    bundled_index: CommandIndex,
+) -> None:
+    """Real people's digits (tests/data/human) while a rating is awaited: each is taken as the
+    rating said, some of them because the speech embedding's classifier is sure of a rating that
+    the decoder misheard ("six" as "eight" in an 8 kHz recording); not awaited, the embedding
+    never makes a rating of them."""
+    engine = PocketSphinxEngine(bundled_index.grammar)
+    clips = sorted(HUMAN_DIGITS.glob("*.wav"))
+    assert len(clips) == 6
+    by_embedding = 0
+    for clip in clips:
+        level = int(clip.name.split("_")[0])
+        audio = np.concatenate([silence(0.5), read_wav(clip), silence(0.5)])
+        engine.expect(frozenset({"rating"}))
+        taken = [u for u in recognize_samples(engine, audio) if u.accepted]
+        assert len(taken) == 1, f"{clip.name}: {taken}"
+        intent = understand(taken[0], bundled_index).intent
+        assert intent is not None and intent.name == "rating", clip.name
+        assert intent.slots["level"] == level, f"{clip.name}: {taken[0].reason}"
+        if taken[0].reason.startswith(BY_EMBEDDING):
+            by_embedding += 1
+            assert taken[0].confidence >= RATING_BY_EMBEDDING, clip.name
+            engine.expect(frozenset())
+            unasked = recognize_samples(engine, audio)
+            assert not any(u.reason.startswith(BY_EMBEDDING) for u in unasked), clip.name
+    # Four of the six are misheard by the decoder today; if a retrained model hears them, pick
+    # other recordings of the dataset's eval speakers.
+    assert by_embedding >= 2

@@ -217,6 +217,23 @@ def test_fit_classifier_separates_two_clouds() -> None:
     assert (model.probabilities_batch(x).argmax(axis=1) == y).mean() > 0.95
 
 
+def test_the_likeliest_rating_is_the_rating_class_of_highest_probability() -> None:
+    rng = np.random.default_rng(1)
+    centres = {"yes": -2.0, "rating:3": 0.0, "rating:7": 2.0, NONE_CLASS: 4.0}
+    classes = tuple(centres)
+    x = np.concatenate([rng.normal(c, 0.2, (40, 3)) for c in centres.values()])
+    y = np.repeat(np.arange(len(classes)), 40)
+    model = fit_classifier(x, y, classes)
+    seven, yes = np.full(3, 2.0), np.full(3, -2.0)
+    p = model.probabilities(seven)
+    assert model.likeliest_rating(seven) == (7, float(p[2])) and p.argmax() == 2
+    # Most probably "yes": the likeliest rating is still a rating, with its own probability.
+    p = model.probabilities(yes)
+    assert model.likeliest_rating(yes) == (3, float(p[1])) and p.argmax() == 0
+    no_ratings = fit_classifier(x[y != 1], np.where(y[y != 1] > 1, 1, 0), ("yes", NONE_CLASS))
+    assert no_ratings.likeliest_rating(np.zeros(3)) is None
+
+
 def test_the_fusion_averages_the_logits_of_its_members() -> None:
     rng = np.random.default_rng(1)
     rows = [{"a": float(a), "b": float(b)} for a, b in rng.normal(0, 1, (80, 2))]

@@ -21,6 +21,7 @@ import numpy as np
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.grammar import Grammar, phrase_automaton
+from voicecoach.core.numbers import number_to_words
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
 from voicecoach.hearing.asr.embedding import SpeechEmbedder, Vector
@@ -48,6 +49,16 @@ such decode the awaited threshold accepts raised digits taken as the right ratin
 79.0% but took 34 more clips of other speech for answers ("phone" as "four"); at 0.9, 76.6% and
 4 more clips. Of the other speech's decodes that the awaited threshold would take, 0.8 keeps
 7 of 29 and 80 of 88 right digits, 0.9 keeps 3 and 69, 0.95 keeps 2 and 44."""
+RATING_BY_EMBEDDING: Final = 0.6
+"""While the coach waits for a pain rating and neither decode above gave one it could take, the
+rating that the speech embedding's classifier finds likeliest is taken when the classifier gives
+it at least this probability. On real people's digits PocketSphinx errs where the classifier
+does not ("six" heard as "eight" and "zero" as "two" in the Free Spoken Digit Dataset's 8 kHz
+recordings). Chosen on the verifier's training segments (bench/train_verifier.py prints it;
+the human digits split by speaker, each half judged by a classifier fitted on the other):
+digits taken as the right rating 44.8% without, 53.4% at 0.6 (56.8% at 0.5, 49.7% at 0.7), as a
+wrong rating 24 of 1439 either way (27 at 0.5); other speech taken as a rating while one is
+awaited, synthetic 3.5% -> 4.2%, human 0.5% -> 0.6%."""
 PHONES_SEARCH: Final = "phones"
 # The second pass: a loop of any phones (uniform, no phone language model), scoring every other
 # frame (ds 2) so it costs about half the grammar decode. How much better it explains the
@@ -349,7 +360,34 @@ class PocketSphinxEngine:
                 reason=f"{reason} (among the awaited answers alone)",
             )
         self.last_features, self.last_words = kept
-        return heard
+        return self._rating_by_embedding(heard)
+
+    def _rating_by_embedding(self, heard: Decoded) -> Decoded:
+        """`heard`, or, when it was not taken and a pain rating is awaited, the rating the
+        speech embedding's classifier finds likeliest if it is sure enough of it
+        (RATING_BY_EMBEDDING)."""
+        if heard.accepted or "rating" not in self.awaited:
+            return heard
+        if self.verifier is None or self.embedder is None:
+            return heard
+        if self._pooled is None:
+            segment = np.frombuffer(self.last_segment, dtype=np.int16)
+            self._pooled = self.embedder.pooled(segment)
+        likeliest = self.verifier.classifier.likeliest_rating(self._pooled)
+        if likeliest is None or likeliest[1] < RATING_BY_EMBEDDING:
+            return heard
+        level, probability = likeliest
+        text = number_to_words(level)
+        phrase = self.phrase_of.get(text)
+        if phrase is None or phrase.intent != "rating":
+            return heard
+        return Decoded(
+            text,
+            probability,
+            accepted=True,
+            reason=f"accepted: the speech embedding heard the rating {level} ({probability:.2f}) "
+            f"where the decoder heard '{heard.text}' ({heard.confidence:.2f})",
+        )
 
     def _decode_and_judge(self) -> Decoded:
         """Decodes the last segment with the active search and judges the decode."""

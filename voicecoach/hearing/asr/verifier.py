@@ -143,6 +143,18 @@ class IntentClassifier:
         row_probabilities: Matrix = batch[0]
         return row_probabilities
 
+    def likeliest_rating(self, row: npt.NDArray[Any]) -> tuple[int, float] | None:
+        """The pain rating (0-10) this classifier gives the most probability for a pooled
+        embedding, and that probability (of all its classes, not of the ratings alone); None
+        when it has no rating classes."""
+        probabilities = self.probabilities(row)
+        levels = [
+            (int(name.split(":")[1]), float(p))
+            for name, p in zip(self.classes, probabilities, strict=True)
+            if name.startswith("rating:")
+        ]
+        return max(levels, key=lambda pair: pair[1], default=None)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "classes": list(self.classes),
