@@ -87,3 +87,27 @@ def test_a_stricter_sensitivity_never_takes_an_intent_more_readily() -> None:
     assert points["high"] == OperatingPoint(0.44, {}, 0.2)
     assert points["medium"] == OperatingPoint(0.67, {"no": 0.86, "rating": 0.9}, 0.3)
     assert points["low"] == OperatingPoint(0.85, {"no": 0.86, "rating": 0.95}, 0.4)
+
+
+def test_ratings_by_embedding_are_counted_where_the_verifier_rejects(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    classes = ("yes", "rating:6", "rating:8", "none")
+    rows = [
+        {"decoded": "rating:8", "truth": "rating:6", "human": True},  # misheard, embedding right
+        {"decoded": "rating:6", "truth": "rating:6", "human": True},  # taken by the verifier
+        {"decoded": "yes", "truth": "none", "human": False},  # other speech, embedding unsure
+        {"decoded": "rating:8", "truth": "none", "human": True},  # other speech, embedding sure
+    ]
+    scores = np.array([0.1, 0.9, 0.1, 0.1])
+    out_of_fold = np.array(
+        [[0.1, 0.8, 0.05, 0.05], [0.1, 0.2, 0.6, 0.1], [0.5, 0.2, 0.2, 0.1], [0.0, 0.0, 0.9, 0.1]]
+    )
+    train_verifier.print_ratings_by_embedding(rows, classes, scores, out_of_fold, 0.5)
+    lines = capsys.readouterr().out.splitlines()
+    # Never: only the verifier's decode of the second row is a right rating.
+    assert "human digits right 50.0%, wrong 0 of 2" in lines[1]
+    assert "synthetic 0.0%, human 0.0%" in lines[1]
+    # At 0.7 the first row's embedding (0.8) is taken, and so is the last row's (0.9).
+    assert lines[4].startswith("  at 0.7: human digits right 100.0%, wrong 0 of 2")
+    assert "synthetic 0.0%, human 100.0%" in lines[4]
