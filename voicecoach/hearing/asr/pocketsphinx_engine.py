@@ -370,10 +370,9 @@ class PocketSphinxEngine:
             return heard
         if self.verifier is None or self.embedder is None:
             return heard
-        if self._pooled is None:
-            segment = np.frombuffer(self.last_segment, dtype=np.int16)
-            self._pooled = self.embedder.pooled(segment)
-        likeliest = self.verifier.classifier.likeliest_rating(self._pooled)
+        likeliest = self.verifier.classifier.likeliest_rating(
+            self._segment_embedding(self.embedder)
+        )
         if likeliest is None or likeliest[1] < RATING_BY_EMBEDDING:
             return heard
         level, probability = likeliest
@@ -388,6 +387,14 @@ class PocketSphinxEngine:
             reason=f"accepted: the speech embedding heard the rating {level} ({probability:.2f}) "
             f"where the decoder heard '{heard.text}' ({heard.confidence:.2f})",
         )
+
+    def _segment_embedding(self, embedder: SpeechEmbedder) -> Vector:
+        """The last segment's pooled speech embedding: computed once a segment, whichever
+        searches decode it and whatever asks for it."""
+        if self._pooled is None:
+            segment = np.frombuffer(self.last_segment, dtype=np.int16)
+            self._pooled = embedder.pooled(segment)
+        return self._pooled
 
     def _decode_and_judge(self) -> Decoded:
         """Decodes the last segment with the active search and judges the decode."""
@@ -408,10 +415,7 @@ class PocketSphinxEngine:
             and decoded in verifier.classifier.classes
         ):
             awaited = said.intent in self.awaited
-            if self._pooled is None:  # once a segment, whichever searches decode it
-                segment = np.frombuffer(self.last_segment, dtype=np.int16)
-                self._pooled = self.embedder.pooled(segment)
-            pooled = self._pooled
+            pooled = self._segment_embedding(self.embedder)
             verdict = verifier.judge(features, pooled, decoded, awaited=awaited)
             return Decoded(
                 phrase,
