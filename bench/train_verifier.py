@@ -84,6 +84,7 @@ from voicecoach.hearing.asr.verifier import (
     classifier_classes,
     fit_classifier,
     fit_fusion,
+    rating_level,
     word_llr,
 )
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav
@@ -558,12 +559,13 @@ def print_ratings_by_embedding(
     decoded = np.array([r["decoded"] for r in rows])
     truth = np.array([r["truth"] for r in rows])
     human = np.array([bool(r["human"]) for r in rows])
-    digits = human & np.char.startswith(truth, "rating:")
+    digits = human & np.array([rating_level(name) is not None for name in truth])
     other = truth == NONE_CLASS
-    rating = np.array([name.startswith("rating:") for name in classes])
+    rating = np.array([rating_level(name) is not None for name in classes])
     likeliest = np.array(classes)[rating][out_of_fold[:, rating].argmax(axis=1)]
     probability = out_of_fold[:, rating].max(axis=1)
-    taken_by_decoder = np.char.startswith(decoded, "rating:") & (scores >= awaited)
+    taken_by_decoder = np.array([rating_level(name) is not None for name in decoded])
+    taken_by_decoder &= scores >= awaited
     print("a rating awaited, the classifier's likeliest rating taken when the verifier rejects:")
     for threshold in (1.01, 0.5, 0.6, 0.7):
         by_embedding = ~taken_by_decoder & (probability >= threshold)

@@ -32,6 +32,7 @@ from voicecoach.hearing.asr.verifier import (
     fit_classifier,
     fit_fusion,
     load_verifier,
+    rating_level,
 )
 from voicecoach.hearing.audio import read_wav, silence, to_int16
 from voicecoach.hearing.synthetic import PAD_S, active_rms, babble, pink_noise
@@ -215,6 +216,16 @@ def test_fit_classifier_separates_two_clouds() -> None:
     y = np.array([0] * 50 + [1] * 50)
     model = fit_classifier(x, y, ("a", NONE_CLASS))
     assert (model.probabilities_batch(x).argmax(axis=1) == y).mean() > 0.95
+
+
+def test_a_rating_class_gives_back_its_level_and_no_other_class_does() -> None:
+    for name in classifier_classes():
+        level = rating_level(name)
+        if name.startswith("rating"):
+            assert level is not None and class_of("rating", {"level": level}) == name
+        else:
+            assert level is None
+    assert rating_level("rating") is None and rating_level("rating:x") is None
 
 
 def test_the_likeliest_rating_is_the_rating_class_of_highest_probability() -> None:

@@ -109,6 +109,12 @@ def class_of(intent: str | None, slots: Mapping[str, object]) -> str:
     return intent
 
 
+def rating_level(name: str) -> int | None:
+    """The pain rating a classifier class stands for ("rating:N", `class_of`), else None."""
+    intent, _, level = name.partition(":")
+    return int(level) if intent == "rating" and level.isdigit() else None
+
+
 def classifier_classes() -> tuple[str, ...]:
     """Every intent (a pain rating once per level), then NONE_CLASS."""
     names: list[str] = []
@@ -149,9 +155,9 @@ class IntentClassifier:
         when it has no rating classes."""
         probabilities = self.probabilities(row)
         levels = [
-            (int(name.split(":")[1]), float(p))
+            (level, float(p))
             for name, p in zip(self.classes, probabilities, strict=True)
-            if name.startswith("rating:")
+            if (level := rating_level(name)) is not None
         ]
         return max(levels, key=lambda pair: pair[1], default=None)
 
