@@ -36,8 +36,9 @@ Audio (rows):
     .venv/bin/python bench/asr.py [--systems voicecoach,naive] [--human DIR] [--limit N]
 
 The human set is not in the repository (see bench/README.md for where its recordings come
-from); its folder holds manifest.tsv (path, kind word|sentence|noise, text, speaker, source,
-license, rate) and the 16 kHz WAV files. No figure here is used to tune anything.
+from); its folder holds manifest.tsv (path, kind word|sentence|request|noise, text, speaker,
+source, license, rate) and the 16 kHz WAV files. Requests (people ordering coffee from a voice
+assistant) have rows of their own. No figure here is used to tune anything.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 
@@ -314,6 +316,9 @@ def awaited_in_turn(number: int) -> frozenset[str]:
     return ANSWERS_AWAITED[sorted(ANSWERS_AWAITED)[number % len(ANSWERS_AWAITED)]]
 
 
+REQUESTS_ROW: Final = "human requests to a voice assistant (coffee orders) rejected"
+
+
 def human_clips(
     folder: Path, index: CommandIndex, every: int, pad_s: float = HUMAN_PAD_S
 ) -> list[Clip]:
@@ -332,6 +337,8 @@ def human_clips(
             expect, slots = intent.name, tuple(sorted(intent.slots.items()))
         elif recording.kind == "word":
             name, expect, slots = "human words, not commands, rejected", None, ()
+        elif recording.kind == "request":
+            name, expect, slots = REQUESTS_ROW, None, ()
         else:
             name, expect, slots = "human sentences rejected", None, ()
         awaited = awaited_as_answer(expect)
@@ -341,11 +348,15 @@ def human_clips(
         if expect is None:
             # The same speech while the coach waits for an answer (in turn: a pain rating, yes
             # or no), when an answer is taken more readily.
+            awaited_row = (
+                f"{REQUESTS_ROW} while an answer is awaited"
+                if recording.kind == "request"
+                else "human words and sentences rejected while an answer is awaited"
+            )
             clips.append(
                 Clip(
-                    "human words and sentences rejected while an answer is awaited",
-                    None, (), recording.path, "human", awaited=awaited_in_turn(len(clips)),
-                    pad_s=pad_s,
+                    awaited_row, None, (), recording.path, "human",
+                    awaited=awaited_in_turn(len(clips)), pad_s=pad_s,
                 )
             )  # fmt: skip
     return clips

@@ -1,6 +1,6 @@
 """The human recordings the benchmarks and the verifier's training read (never committed: see
 bench/README.md for where they come from): a folder with manifest.tsv (path, kind
-word|sentence|noise, text, speaker, source, license, rate) and 16 kHz WAV files.
+word|sentence|request|noise, text, speaker, source, license, rate) and 16 kHz WAV files.
 
 Each recording belongs to one half, by speaker, so that no speaker is in both: "tune" (the
 verifier may train and set its thresholds on it) or "eval" (bench/asr.py measures on it).
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import re
 import shutil
 import subprocess
@@ -61,7 +62,8 @@ TUNE_ACTORS: Final = 12
 class HumanRecording:
     path: Path
     kind: str
-    """word, sentence or noise."""
+    """word, sentence, request (said to a voice assistant: never a command of the coach's,
+    and never in the TV-like streams) or noise."""
     text: str
     speaker: str
     source: str
@@ -257,6 +259,23 @@ def noise_files(root: Path) -> list[SourceFile]:
     ]
 
 
+def coffee_order_files(root: Path) -> list[SourceFile]:
+    """data/speech/clean/UUID.wav: a coffee order said to a voice assistant, crowd-sourced (over
+    50 speakers, unlabelled). data/label/label.json gives each order's slots, not what was said:
+    the text is the slot values in the order the label lists them ("latte dark roast brown
+    sugar")."""
+    labels = json.loads((root / "data" / "label" / "label.json").read_text(encoding="utf-8"))
+    files = []
+    for audio in sorted((root / "data" / "speech" / "clean").glob("*.wav")):
+        label = labels.get(audio.name)
+        if label is None:
+            continue
+        text = normalise(" ".join(str(value) for value in label.get("slots", {}).values()))
+        name = f"coffee/{audio.name}"
+        files.append(SourceFile(audio, name, "request", text, "picovoice-sti", "Apache 2.0"))
+    return files
+
+
 def ravdess_files(root: Path) -> list[SourceFile]:
     """03-01-EE-II-SS-RR-AA.wav (audio-only speech; emotion, intensity, statement, repetition,
     actor), anywhere under the RAVDESS folder (48 kHz)."""
@@ -347,6 +366,16 @@ SOURCES: Final = (
         ARCTIC_LICENCE,
         "CMU ARCTIC: six sentences, two speakers",
         arctic_files,
+    ),
+    # Last, so that the recordings of the sources above keep their places in the manifest
+    # (bench/asr.py takes every Nth of the eval half in that order).
+    Source(
+        "speech-to-intent-benchmark",
+        "https://github.com/Picovoice/speech-to-intent-benchmark",
+        "Picovoice/speech-to-intent-benchmark (speech)",
+        "Apache 2.0",
+        "coffee orders said to a voice assistant, crowd-sourced (over 50 speakers, unlabelled)",
+        coffee_order_files,
     ),
 )
 
