@@ -11,7 +11,13 @@ import pytest
 
 from voicecoach.core.intents import CommandIndex
 from voicecoach.hearing.asr import Decoded, Engine
-from voicecoach.hearing.asr.endpoint import CHUNK_SAMPLES, SileroEndpointer, chunk_levels
+from voicecoach.hearing.asr.endpoint import (
+    CHUNK_SAMPLES,
+    FOREGROUND_MARGIN_DB,
+    SileroEndpointer,
+    chunk_levels,
+    loud_span,
+)
 from voicecoach.hearing.asr.frontend import (
     GAIN_SMOOTHING,
     KEEP,
@@ -26,7 +32,13 @@ from voicecoach.hearing.asr.frontend import (
     level_gain,
     recording_gain,
 )
-from voicecoach.hearing.asr.stream import PREROLL_S, Recognizer, recognize_samples
+from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
+from voicecoach.hearing.asr.stream import (
+    PREROLL_S,
+    Recognizer,
+    recognize_samples,
+    recording_recognizer,
+)
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, silence, to_int16
 from voicecoach.hearing.recognition import build_engine, understand
 from voicecoach.hearing.synthetic import active_rms, babble, pink_noise
@@ -82,6 +94,39 @@ def test_the_denoised_segment_lags_its_input_by_lag_samples() -> None:
 def test_no_denoiser_passes_the_segment_through() -> None:
     speech = read_wav(AUDIO / COMMAND)
     assert np.array_equal(SegmentDenoiser("none").process(speech), speech)
+
+
+def test_the_loud_span_is_what_stands_out_from_the_recordings_background() -> None:
+    quiet, loud = 30.0, 30.0 + FOREGROUND_MARGIN_DB
+    assert loud_span([quiet] * 10 + [loud, loud - 1, loud + 5] + [quiet] * 10) == (10, 12)
+    assert loud_span([quiet] * 10 + [loud - 1] + [quiet] * 10) is None
+    assert loud_span([]) is None
+
+
+HUMAN = Path(__file__).parent / "data" / "human"
+
+
+def test_a_recording_without_speech_the_endpointer_finds_has_its_loud_part_decoded(
+    bundled_index: CommandIndex,
+) -> None:
+    """An 8 kHz "four" (tests/data/human/4_nicolas_11.wav) that Silero is never sure of: heard
+    as a recording, its loud part is decoded and taken as the rating; the same audio heard as a
+    stream that is not a recording gives nothing, and a recording of quiet gives nothing."""
+    engine = PocketSphinxEngine(bundled_index.grammar)
+    audio = np.concatenate([silence(0.5), read_wav(HUMAN / "4_nicolas_11.wav"), silence(0.5)])
+    engine.expect(frozenset({"rating"}))
+    heard = recognize_samples(engine, audio)
+    assert len(heard) == 1 and heard[0].accepted, heard
+    assert "the recording's loud part decoded" in heard[0].reason
+    intent = understand(heard[0], bundled_index).intent
+    assert intent is not None and intent.name == "rating" and intent.slots["level"] == 4
+
+    stream, given = recording_recognizer(engine, audio)
+    stream.recording = None
+    found = [u for s in range(0, given.size, 320) for u in stream.accept(given[s : s + 320])]
+    assert found + stream.flush() == []
+    assert recognize_samples(engine, silence(2.0)) == []
+    engine.expect(frozenset())
 
 
 def test_silero_is_not_asked_about_a_quiet_room() -> None:

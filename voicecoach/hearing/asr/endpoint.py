@@ -112,6 +112,19 @@ class BackgroundLevel:
         return not self.known or self.level_db >= self.background_db + margin_db
 
 
+def loud_span(levels_db: list[float]) -> tuple[int, int] | None:
+    """The first and last chunk of a whole recording's `levels_db` (`chunk_levels`) that stand
+    FOREGROUND_MARGIN_DB above its background (their BACKGROUND_PERCENTILE), or None when none
+    does: where a recording's speech must be, when Silero found none in it."""
+    if not levels_db:
+        return None
+    levels = np.asarray(levels_db)
+    loud = np.flatnonzero(
+        levels >= float(np.percentile(levels, BACKGROUND_PERCENTILE)) + FOREGROUND_MARGIN_DB
+    )
+    return (int(loud[0]), int(loud[-1])) if loud.size else None
+
+
 def chunk_levels(samples: npt.NDArray[np.int16]) -> list[float]:
     """The smoothed level of every CHUNK_SAMPLES chunk of `samples`, as BackgroundLevel
     computes them one by one (for priming it with a whole recording)."""

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 import numpy as np
 
 from voicecoach.hearing.asr import Engine, Utterance
-from voicecoach.hearing.asr.endpoint import SileroEndpointer, chunk_levels
+from voicecoach.hearing.asr.endpoint import (
+    CHUNK_SAMPLES,
+    END_S,
+    SileroEndpointer,
+    chunk_levels,
+    loud_span,
+)
 from voicecoach.hearing.asr.endpointer import Endpointer
 from voicecoach.hearing.asr.frontend import (
     Denoiser,
@@ -138,6 +144,10 @@ class Recognizer:
         self.coach_speaking = False
         """Set while the coach's own voice may be in the audio (barge-in, through the echo
         canceller): speech then heard that is not a command is its echo, not the room's talk."""
+        self.recording: Samples | None = None
+        """The whole recording being heard, when it is one (`recording_recognizer`): if the
+        endpointer finds no speech in all of it, `flush` decodes its loud part."""
+        self._segments = 0
 
     def prime_background(self, levels_db: list[float]) -> None:
         """Tells the endpointer the room's background from the levels of the whole recording
@@ -203,7 +213,34 @@ class Recognizer:
             self._pending = np.zeros(0, np.int16)
         if self._segment is not None:
             results.append(self._finish(self.time_s))
+        if self.recording is not None and self._segments == 0:
+            results.extend(self._loud_part(self.recording))
         return results
+
+    def _loud_part(self, recording: Samples) -> list[Utterance]:
+        """A recording in which the endpointer found no speech (Silero is unsure of some short
+        words, such as an 8 kHz "four"): the span of its chunks that stand out from its
+        background (`endpoint.loud_span`), with a preroll before and END_S after, decoded as
+        one segment and judged as any other; nothing when no chunk stands out or the span is
+        too long to be a command. A live stream never ends, so this is for recordings alone."""
+        span = loud_span(chunk_levels(recording))
+        if span is None:
+            return []
+        first = span[0] * CHUNK_SAMPLES
+        start = max(0, first - round(PREROLL_S * SAMPLE_RATE))
+        end = min(recording.size, (span[1] + 1) * CHUNK_SAMPLES + round(END_S * SAMPLE_RATE))
+        if (end - start) / SAMPLE_RATE > MAX_COMMAND_S:
+            return []
+        denoiser = SegmentDenoiser(self.denoiser)
+        self._segment = _Segment(start / SAMPLE_RATE, denoiser)
+        self._segments += 1
+        self.engine.start()
+        denoiser.warm_up(recording[max(0, start - round(WARM_UP_S * SAMPLE_RATE)) : start])
+        self._feed(quiet_lead((first - start) / SAMPLE_RATE))
+        self._feed(recording[start:end])
+        heard = self._finish(end / SAMPLE_RATE)
+        found = "no speech found by the endpointer: the recording's loud part decoded"
+        return [replace(heard, reason=f"{heard.reason} ({found})")]
 
     def _step(self, frame: Samples) -> Iterator[Utterance]:
         was_in_speech = self._vad.in_speech
@@ -219,6 +256,7 @@ class Recognizer:
             self._segment = _Segment(
                 start_s, denoiser, next_partial_s=self.time_s + PARTIAL_EVERY_S
             )
+            self._segments += 1
             self.engine.start()
             history_start_s = self.time_s - self._history.size / SAMPLE_RATE
             skip = max(0, round((start_s - history_start_s) * SAMPLE_RATE))
@@ -313,6 +351,7 @@ def recording_recognizer(
     heard = NoiseFloor()(InputGain(recording_gain(samples))(samples))
     recognizer = Recognizer(engine, endpointer=endpointer, denoiser=denoiser, floored=True)
     recognizer.prime_background(chunk_levels(heard))
+    recognizer.recording = heard
     return recognizer, heard
 
 
