@@ -222,8 +222,10 @@ class Recognizer:
         words, such as an 8 kHz "four"): the span of its chunks that stand out from its
         background (`endpoint.loud_span`), with a preroll before and END_S after, decoded as
         one segment and judged as any other; nothing when no chunk stands out or the span is
-        too long to be a command. A live stream never ends, so this is for recordings alone."""
-        span = loud_span(chunk_levels(recording))
+        too long to be a command. A live stream never ends, so this is for recordings alone.
+        The levels are those the background was primed with (`recording_recognizer`), when it
+        was."""
+        span = loud_span(self._primed or chunk_levels(recording))
         if span is None:
             return []
         first = span[0] * CHUNK_SAMPLES
