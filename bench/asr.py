@@ -38,7 +38,10 @@ Audio (rows):
 The human set is not in the repository (see bench/README.md for where its recordings come
 from); its folder holds manifest.tsv (path, kind word|sentence|request|noise, text, speaker,
 source, license, rate) and the 16 kHz WAV files. Requests (people ordering coffee from a voice
-assistant) have rows of their own. No figure here is used to tune anything.
+assistant) have rows of their own, and so has AN4 (people saying yes, no, stop, repeat, help,
+and words and numbers that are not commands), every one of its recordings heard whatever
+--human-every says ("yes" and "no" as answers to "shall we end the session?"). No figure here
+is used to tune anything.
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ from voicecoach.hearing.synthetic import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from humanset import read_human_set
+from humanset import HumanRecording, read_human_set
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "audio" / "cases.toml"
@@ -317,45 +320,63 @@ def awaited_in_turn(number: int) -> frozenset[str]:
 
 
 REQUESTS_ROW: Final = "human requests to a voice assistant (coffee orders) rejected"
+WHOLE_SOURCES: Final = ("CMU AN4",)
+"""Human-set sources too small to thin: every recording of theirs is heard, whatever
+--human-every says, in rows of their own."""
+AN4_COMMANDS_ROW: Final = "human commands other than digits (AN4)"
+AN4_OTHER_ROW: Final = "human words and numbers, not commands, rejected (AN4)"
+
+
+def human_row(recording: HumanRecording, command: bool) -> str:
+    """The row a human recording is counted in, heard as it comes."""
+    if recording.source.startswith(WHOLE_SOURCES):
+        return AN4_COMMANDS_ROW if command else AN4_OTHER_ROW
+    if command:
+        return "human commands"
+    if recording.kind == "word":
+        return "human words, not commands, rejected"
+    if recording.kind == "request":
+        return REQUESTS_ROW
+    return "human sentences rejected"
+
+
+def human_awaited_row(recording: HumanRecording) -> str:
+    """The row it is counted in when heard while the coach waits for an answer."""
+    if recording.source.startswith(WHOLE_SOURCES):
+        return f"{AN4_OTHER_ROW} while an answer is awaited"
+    if recording.kind == "request":
+        return f"{REQUESTS_ROW} while an answer is awaited"
+    return "human words and sentences rejected while an answer is awaited"
 
 
 def human_clips(
     folder: Path, index: CommandIndex, every: int, pad_s: float = HUMAN_PAD_S
 ) -> list[Clip]:
     """The eval half's human words that are commands, words that are not, and sentences
-    (never commands), with `pad_s` of quiet around each."""
+    (never commands), with `pad_s` of quiet around each: every `every`th, and all of the
+    small sources' (WHOLE_SOURCES)."""
     clips = []
     recordings = [r for r in read_human_set(folder) if r.half == "eval" and r.kind != "noise"]
     for number, recording in enumerate(recordings):
-        if number % every:
+        if number % every and not recording.source.startswith(WHOLE_SOURCES):
             continue
         word = recording.kind == "word" and recording.text
         intent = match(recording.text, index) if word else None
-        exact = intent is not None and intent.score >= 100
-        if word and exact and intent is not None:
-            name = "human commands"
+        if word and intent is not None and intent.score >= 100:
             expect, slots = intent.name, tuple(sorted(intent.slots.items()))
-        elif recording.kind == "word":
-            name, expect, slots = "human words, not commands, rejected", None, ()
-        elif recording.kind == "request":
-            name, expect, slots = REQUESTS_ROW, None, ()
         else:
-            name, expect, slots = "human sentences rejected", None, ()
+            expect, slots = None, ()
         awaited = awaited_as_answer(expect)
+        name = human_row(recording, expect is not None)
         clips.append(
             Clip(name, expect, slots, recording.path, "human", awaited=awaited, pad_s=pad_s)
         )
         if expect is None:
             # The same speech while the coach waits for an answer (in turn: a pain rating, yes
             # or no), when an answer is taken more readily.
-            awaited_row = (
-                f"{REQUESTS_ROW} while an answer is awaited"
-                if recording.kind == "request"
-                else "human words and sentences rejected while an answer is awaited"
-            )
             clips.append(
                 Clip(
-                    awaited_row, None, (), recording.path, "human",
+                    human_awaited_row(recording), None, (), recording.path, "human",
                     awaited=awaited_in_turn(len(clips)), pad_s=pad_s,
                 )
             )  # fmt: skip
@@ -363,10 +384,15 @@ def human_clips(
 
 
 def tv_streams(folder: Path, minutes: float) -> dict[str, Samples]:
-    """The eval half's human sentences joined into a TV-like stream (one talker at a time) of
-    at most `minutes`, and three such streams, offset, as babble."""
+    """The eval half's human sentences (not the small sources' spelled names and numbers)
+    joined into a TV-like stream (one talker at a time) of at most `minutes`, and three such
+    streams, offset, as babble."""
     recordings = read_human_set(folder)
-    paths = [r.path for r in recordings if r.half == "eval" and r.kind == "sentence"]
+    paths = [
+        r.path
+        for r in recordings
+        if r.half == "eval" and r.kind == "sentence" and not r.source.startswith(WHOLE_SOURCES)
+    ]
     return joined_as_tv(paths, minutes, "")
 
 

@@ -5,8 +5,9 @@ word|sentence|request|noise, text, speaker, source, license, rate) and 16 kHz WA
 Each recording belongs to one half, by speaker, so that no speaker is in both: "tune" (the
 verifier may train and set its thresholds on it) or "eval" (bench/asr.py measures on it).
 
-The folder is built from clones of six public GitHub repositories, side by side in one folder,
-each in the folder `git clone` names (SOURCES below):
+The folder is built from clones of seven public GitHub repositories, side by side in one
+folder, each in the folder `git clone` names (SOURCES below; NeMo-text-processing checked out at
+AN4_COMMIT, as its later commits no longer hold the recordings):
 
     .venv/bin/python bench/humanset.py build --sources SRC --out OUT
 
@@ -123,6 +124,9 @@ PRECISE_CC_FOLDER: Final = ("heysavant", "CC BY-NC-SA 4.0", "smartormaster")
 """Precise-Community-Data's folder under its own licence (heysavant/licenses/ holds the CC
 BY-NC-SA 4.0 text, named license-2020-07-02-smartormaster.txt) and its contributor. Every other
 English clip is public domain, its contributor named by the licenses/ file that lists it."""
+AN4_COMMIT: Final = "abcaa91e0eea51c16ca2fc339f32272a54818add"
+"""The commit of NVIDIA/NeMo-text-processing whose tests/.data holds its AN4 recordings."""
+AN4_LICENCE: Final = "CMU AN4 licence (free for any use, BSD-style)"
 PICOVOICE_NOISES: Final = ("kitchen.wav",)
 """speech-to-intent-benchmark's noises taken: cafe.wav is left out, as a café's babble may hold
 intelligible speech (the README says only that the noise is from Freesound)."""
@@ -276,6 +280,62 @@ def coffee_order_files(root: Path) -> list[SourceFile]:
     return files
 
 
+AN4_UTTERANCE: Final = re.compile(r"((?:an|cen)\d+)-([a-z]+\d*)-b")
+"""An AN4 utterance's name: its prompt number and the speaker ("an251-fash-b")."""
+
+
+def an4_transcripts(data: Path) -> dict[str, str]:
+    """What each AN4 utterance says, by its name: from the NeMo tests' manifests (JSON lines
+    with "audio_filepath" and "text") and Kaldi's text file ("fash-an251-b YES")."""
+    texts: dict[str, str] = {}
+    for manifest in sorted(data.rglob("*.json")):
+        if "an4" not in str(manifest.relative_to(data)) or manifest.name.startswith("._"):
+            continue  # another test's data, or a macOS resource fork
+        for line in manifest.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if not isinstance(entry, dict):
+                continue
+            name = AN4_UTTERANCE.search(str(entry.get("audio_filepath", "")))
+            if name and entry.get("text"):
+                texts[name[0]] = normalise(str(entry["text"]))
+    for kaldi in sorted(data.rglob("kaldi_an4/text")):
+        for line in kaldi.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, text = line.partition(" ")
+            speaker, _, prompt = key.rpartition("-b")[0].partition("-")
+            if speaker and prompt:
+                texts[f"{prompt}-{speaker}-b"] = normalise(text)
+    return texts
+
+
+def an4_files(root: Path) -> list[SourceFile]:
+    """tests/.data/**/an4/wav/**/PROMPT-SPEAKER-b.wav (16 kHz): the AN4 recordings NeMo's tests
+    used, each utterance once (its longest copy), with the text a manifest beside them gives it
+    (single words: yes, no, stop, repeat, help, start, go; else spelled names and numbers). The
+    six with no transcript there, and the copies inside tar files, are left out."""
+    data = root / "tests" / ".data"
+    texts = an4_transcripts(data)
+    longest: dict[str, Path] = {}
+    for audio in sorted(data.rglob("*.wav")):
+        if "an4" not in audio.parts or audio.name.startswith("._"):
+            continue
+        if AN4_UTTERANCE.fullmatch(audio.stem) is None:
+            continue
+        if audio.stem not in longest or audio.stat().st_size > longest[audio.stem].stat().st_size:
+            longest[audio.stem] = audio
+    files = []
+    for utterance, audio in sorted(longest.items()):
+        text = texts.get(utterance)
+        if text:
+            speaker = "an4-" + utterance.split("-")[1]
+            name = f"an4/{utterance}.wav"
+            kind = word_or_sentence(text)
+            files.append(SourceFile(audio, name, kind, text, speaker, AN4_LICENCE))
+    return files
+
+
 def ravdess_files(root: Path) -> list[SourceFile]:
     """03-01-EE-II-SS-RR-AA.wav (audio-only speech; emotion, intensity, statement, repetition,
     actor), anywhere under the RAVDESS folder (48 kHz)."""
@@ -376,6 +436,15 @@ SOURCES: Final = (
         "Apache 2.0",
         "coffee orders said to a voice assistant, crowd-sourced (over 50 speakers, unlabelled)",
         coffee_order_files,
+    ),
+    Source(
+        "NeMo-text-processing",
+        "https://github.com/NVIDIA/NeMo-text-processing",
+        "CMU AN4 (NVIDIA/NeMo-text-processing tests)",
+        AN4_LICENCE,
+        "CMU AN4 (1991): 45 recordings of 33 speakers, single words (yes, no, stop, repeat, help,"
+        " start, go) and spelled names and numbers",
+        an4_files,
     ),
 )
 

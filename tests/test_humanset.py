@@ -110,6 +110,41 @@ def test_coffee_orders_are_requests_of_the_eval_half_after_every_other_source(
     assert {r.speaker for r in recordings if r.kind == "request"} == {"picovoice-sti"}
 
 
+def test_an4_recordings_come_last_once_each_with_their_transcripts(
+    sources: Path, tmp_path: Path
+) -> None:
+    """NeMo-text-processing's tests hold AN4 recordings in several copies, some with no
+    transcript: each utterance once (its longest copy), its text from the manifests or Kaldi's
+    text file, a word or a sentence by its length, the speaker from its name, all measured on."""
+    data = sources / "NeMo-text-processing" / "tests" / ".data"
+    asr = data / "asr"
+    tone(asr / "train" / "an4" / "wav" / "an46-mmap-b.wav", 16000, 1.0)
+    speaker_copy = data / "an4_speaker" / "an4" / "wav" / "an4_clstk" / "mmap" / "an46-mmap-b.wav"
+    tone(speaker_copy, 16000, 1.5)
+    tone(asr / "test" / "an4" / "wav" / "cen3-fjdn-b.wav", 16000, 1.0)
+    tone(asr / "test" / "an4" / "wav" / "cen1-ffmm-b.wav", 16000, 1.0)  # no transcript
+    (asr / "test" / "an4" / "wav" / "._cen3-fjdn-b.wav").write_bytes(b"\0\5\26\7")  # macOS
+    tone(data / "tts" / "wav" / "an99-mzzz-b.wav", 16000, 1.0)  # another test's, not AN4's
+    (asr / "an4_train.json").write_text(
+        '{"audio_filepath": "tests/data/asr/train/an4/wav/an46-mmap-b.wav", "text": "stop"}\n'
+        '{"audio_filepath": "tests/data/asr/train/an4/wav/an5-mblw-b.wav", "text": "repeat"}'
+    )
+    (asr / "._an4_train.json").write_bytes(b"\0\5\26\7")
+    (asr / "kaldi_an4").mkdir()
+    (asr / "kaldi_an4" / "text").write_text("fjdn-cen3-b THIRTY THREE\n")
+    out = tmp_path / "human"
+    assert humanset.main(["build", "--sources", str(sources), "--out", str(out)]) == 0
+
+    recordings = humanset.read_human_set(out)
+    an4 = [r for r in recordings if r.source.startswith("CMU AN4")]
+    assert recordings[-len(an4) :] == an4
+    assert [(r.path.name, r.kind, r.text, r.speaker, r.half) for r in an4] == [
+        ("an46-mmap-b.wav", "word", "stop", "an4-mmap", "eval"),
+        ("cen3-fjdn-b.wav", "sentence", "thirty three", "an4-fjdn", "eval"),
+    ]
+    assert soundfile.info(str(an4[0].path)).frames == 24000  # the longer copy
+
+
 def test_no_source_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "src").mkdir()
     code = humanset.main(
