@@ -306,7 +306,10 @@ def heard_segments(
 
     engine, embedder = _worker["engine"], _worker["embedder"]
     rows = []
-    for utterance in recognize_samples(engine, speech):
+    # Only the segments the endpointer cuts, as live listening hears them (never the loud part
+    # of a recording in which it finds none: a rescue of recordings alone, trained on or not
+    # alike on the development set, December 6).
+    for utterance in recognize_samples(engine, speech, loud_part=False):
         if not utterance.text or not engine.last_features:
             continue
         got = match(utterance.text, _worker["index"])
@@ -381,6 +384,7 @@ def hearing_code() -> tuple[str, tuple[str, ...]]:
     hearing = tuple(code_of(inspect.getsource(module)) for module in HEARING_MODULES)
     # The model's transform (adapt_acoustic.py) changes every decode as code would.
     hearing += (hashlib.sha256(pocketsphinx_engine.ADAPTATION.read_bytes()).hexdigest(),)
+    hearing += (code_of(inspect.getsource(heard_segments)),)  # which segments are kept
     rendering = code_of(inspect.getsource(render)) + code_of(inspect.getsource(rendition_seed))
     rendering += code_of(inspect.getsource(synthetic))  # the training voices (training_voice)
     return rendering, hearing

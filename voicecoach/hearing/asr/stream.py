@@ -358,11 +358,20 @@ def recording_recognizer(
 
 
 def recognize_samples(
-    engine: Engine, samples: Samples, frame: int = 320, *, denoiser: Denoiser = "rnnoise"
+    engine: Engine,
+    samples: Samples,
+    frame: int = 320,
+    *,
+    denoiser: Denoiser = "rnnoise",
+    loud_part: bool = True,
 ) -> list[Utterance]:
     """Every final utterance in a whole recording (for files and tests): the endpointer knows
-    its background from the start, and it is heard `frame` samples at a time, as live."""
+    its background from the start, and it is heard `frame` samples at a time, as live.
+    `loud_part`: when the endpointer finds no speech in it, its loud part is decoded
+    (`Recognizer.flush`); without, only what the endpointer cuts, as live listening hears."""
     recognizer, heard = recording_recognizer(engine, samples, denoiser=denoiser)
+    if not loud_part:
+        recognizer.recording = None
     found: list[Utterance] = []
     for start in range(0, heard.size, frame):
         found.extend(u for u in recognizer.accept(heard[start : start + frame]) if u.final)
