@@ -32,8 +32,8 @@ def wait_for_start(
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """Returns when "start" is heard. `index` is the "idle" context's; `answer` gives the
-    reply to a question intent. Half-duplex: audio is dropped while the coach talks and for
-    GATE_TAIL_S after."""
+    reply to a question intent; "not_yet" ("stop", "not now") is shown and nothing said.
+    Half-duplex: audio is dropped while the coach talks and for GATE_TAIL_S after."""
     recognizer = Recognizer(engine)
     show(f"coach: {READY}")
     speaker.say(READY, 0.0)
@@ -56,6 +56,10 @@ def wait_for_start(
             show(f"heard: {text!r} -> {intent}")
             if intent == "start":
                 return
+            if intent == "not_yet":  # "stop", "not now": it goes on waiting, quietly
+                recognizer.reset()
+                sleep(POLL_S)
+                continue
             reply = answer(intent)
             show(f"coach: {reply}")
             speaker.say(reply, 0.0)

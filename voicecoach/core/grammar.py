@@ -50,8 +50,9 @@ def session_intent(name: str) -> SessionIntent | None:
 
 # The questions `voicecoach ask` answers outside a session:
 QUESTION_NAMES: Final = ("whats_next", "last_session", "sessions_this_week")
-# What a coach waiting for the person listens for (`run --wait`): "start", and the questions.
-IDLE_NAMES: Final = ("start", *QUESTION_NAMES)
+# What a coach waiting for the person listens for (`run --wait`): "start", the questions, and
+# "not_yet" ("stop", "not now": it goes on waiting).
+IDLE_NAMES: Final = ("start", "not_yet", *QUESTION_NAMES)
 # What the recogniser listens for, by context: a grammar is loaded for one context only, so a
 # session never takes a question for a command and `ask` never takes a command for a question.
 CONTEXTS: Final = {"session": INTENT_NAMES, "ask": QUESTION_NAMES, "idle": IDLE_NAMES}
