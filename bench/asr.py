@@ -320,16 +320,20 @@ def awaited_in_turn(number: int) -> frozenset[str]:
 
 
 REQUESTS_ROW: Final = "human requests to a voice assistant (coffee orders) rejected"
-WHOLE_SOURCES: Final = ("CMU AN4",)
-"""Human-set sources too small to thin: every recording of theirs is heard, whatever
---human-every says, in rows of their own."""
+AN4_SOURCE: Final = "CMU AN4"
+"""The human-set source too small to thin: every recording of AN4's is heard, whatever
+--human-every says, in rows of its own."""
 AN4_COMMANDS_ROW: Final = "human commands other than digits (AN4)"
 AN4_OTHER_ROW: Final = "human words and numbers, not commands, rejected (AN4)"
 
 
+def from_an4(recording: HumanRecording) -> bool:
+    return recording.source.startswith(AN4_SOURCE)
+
+
 def human_row(recording: HumanRecording, command: bool) -> str:
     """The row a human recording is counted in, heard as it comes."""
-    if recording.source.startswith(WHOLE_SOURCES):
+    if from_an4(recording):
         return AN4_COMMANDS_ROW if command else AN4_OTHER_ROW
     if command:
         return "human commands"
@@ -342,7 +346,7 @@ def human_row(recording: HumanRecording, command: bool) -> str:
 
 def human_awaited_row(recording: HumanRecording) -> str:
     """The row it is counted in when heard while the coach waits for an answer."""
-    if recording.source.startswith(WHOLE_SOURCES):
+    if from_an4(recording):
         return f"{AN4_OTHER_ROW} while an answer is awaited"
     if recording.kind == "request":
         return f"{REQUESTS_ROW} while an answer is awaited"
@@ -353,12 +357,11 @@ def human_clips(
     folder: Path, index: CommandIndex, every: int, pad_s: float = HUMAN_PAD_S
 ) -> list[Clip]:
     """The eval half's human words that are commands, words that are not, and sentences
-    (never commands), with `pad_s` of quiet around each: every `every`th, and all of the
-    small sources' (WHOLE_SOURCES)."""
+    (never commands), with `pad_s` of quiet around each: every `every`th, and all of AN4's."""
     clips = []
     recordings = [r for r in read_human_set(folder) if r.half == "eval" and r.kind != "noise"]
     for number, recording in enumerate(recordings):
-        if number % every and not recording.source.startswith(WHOLE_SOURCES):
+        if number % every and not from_an4(recording):
             continue
         word = recording.kind == "word" and recording.text
         intent = match(recording.text, index) if word else None
@@ -384,14 +387,12 @@ def human_clips(
 
 
 def tv_streams(folder: Path, minutes: float) -> dict[str, Samples]:
-    """The eval half's human sentences (not the small sources' spelled names and numbers)
-    joined into a TV-like stream (one talker at a time) of at most `minutes`, and three such
-    streams, offset, as babble."""
+    """The eval half's human sentences (not AN4's spelled names and numbers) joined into a
+    TV-like stream (one talker at a time) of at most `minutes`, and three such streams, offset,
+    as babble."""
     recordings = read_human_set(folder)
     paths = [
-        r.path
-        for r in recordings
-        if r.half == "eval" and r.kind == "sentence" and not r.source.startswith(WHOLE_SOURCES)
+        r.path for r in recordings if r.half == "eval" and r.kind == "sentence" and not from_an4(r)
     ]
     return joined_as_tv(paths, minutes, "")
 

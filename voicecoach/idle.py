@@ -56,13 +56,10 @@ def wait_for_start(
             show(f"heard: {text!r} -> {intent}")
             if intent == "start":
                 return
-            if intent == "not_yet":  # "stop", "not now": it goes on waiting, quietly
-                recognizer.reset()
-                sleep(POLL_S)
-                continue
-            reply = answer(intent)
-            show(f"coach: {reply}")
-            speaker.say(reply, 0.0)
-            quiet_from = clock() + GATE_TAIL_S  # the rest of this audio is dropped
+            if intent != "not_yet":  # "stop", "not now": it goes on waiting, quietly
+                reply = answer(intent)
+                show(f"coach: {reply}")
+                speaker.say(reply, 0.0)
+                quiet_from = clock() + GATE_TAIL_S  # the rest of this audio is dropped
             recognizer.reset()
         sleep(POLL_S)
