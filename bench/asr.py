@@ -40,8 +40,9 @@ from); its folder holds manifest.tsv (path, kind word|sentence|request|noise, te
 source, license, rate) and the 16 kHz WAV files. Requests (people ordering coffee from a voice
 assistant) have rows of their own, and so has AN4 (people saying yes, no, stop, repeat, help,
 and words and numbers that are not commands), every one of its recordings heard whatever
---human-every says ("yes" and "no" as answers to "shall we end the session?"). No figure here
-is used to tune anything.
+--human-every says ("yes" and "no" as answers to "shall we end the session?"), and so have
+DSPSpeech-20's words (Mandarin and English, said by students into their own computers). No
+figure here is used to tune anything.
 """
 
 from __future__ import annotations
@@ -327,6 +328,12 @@ AN4_COMMANDS_ROW: Final = "human commands other than digits (AN4)"
 AN4_OTHER_ROW: Final = "human words and numbers, not commands, rejected (AN4)"
 
 
+DSPSPEECH_SOURCE: Final = "zhongyuchen/DSPSpeech-20"
+DSPSPEECH_ROW: Final = "human words said into web browsers, not commands, rejected (DSPSpeech-20)"
+"""Isolated words, Mandarin and English, that students recorded on their own computers: rows of
+their own, so the rows of the sources before them keep their totals."""
+
+
 def from_an4(recording: HumanRecording) -> bool:
     return recording.source.startswith(AN4_SOURCE)
 
@@ -335,6 +342,8 @@ def human_row(recording: HumanRecording, command: bool) -> str:
     """The row a human recording is counted in, heard as it comes."""
     if from_an4(recording):
         return AN4_COMMANDS_ROW if command else AN4_OTHER_ROW
+    if recording.source == DSPSPEECH_SOURCE and not command:
+        return DSPSPEECH_ROW
     if command:
         return "human commands"
     if recording.kind == "word":
@@ -348,6 +357,8 @@ def human_awaited_row(recording: HumanRecording) -> str:
     """The row it is counted in when heard while the coach waits for an answer."""
     if from_an4(recording):
         return f"{AN4_OTHER_ROW} while an answer is awaited"
+    if recording.source == DSPSPEECH_SOURCE:
+        return f"{DSPSPEECH_ROW} while an answer is awaited"
     if recording.kind == "request":
         return f"{REQUESTS_ROW} while an answer is awaited"
     return "human words and sentences rejected while an answer is awaited"

@@ -5,7 +5,7 @@ word|sentence|request|noise, text, speaker, source, license, rate) and 16 kHz WA
 Each recording belongs to one half, by speaker, so that no speaker is in both: "tune" (the
 verifier may train and set its thresholds on it) or "eval" (bench/asr.py measures on it).
 
-The folder is built from clones of seven public GitHub repositories, side by side in one
+The folder is built from clones of eight public GitHub repositories, side by side in one
 folder, each in the folder `git clone` names (SOURCES below; NeMo-text-processing checked out at
 AN4_COMMIT, as its later commits no longer hold the recordings):
 
@@ -336,6 +336,36 @@ def an4_files(root: Path) -> list[SourceFile]:
     return files
 
 
+DSPSPEECH_WORDS: Final = (
+    "数字", "语音", "语言", "识别", "中国", "总工", "北京", "背景", "上海", "商行",
+    "复旦", "饭店", "speech", "speaker", "signal", "process", "print", "open", "close", "project",
+)  # fmt: skip
+"""DSPSpeech-20's words by their label (00-19): twelve Mandarin words, then eight English ones."""
+DSPSPEECH_TAKES: Final = ("01", "11")
+"""The takes kept of each speaker's twenty of every word: the first and the eleventh (the set
+would otherwise hold 13,599 recordings of 20 words)."""
+DSPSPEECH_NAME: Final = re.compile(r"(\d+)-(\d\d)-(\d\d)\.wav")
+"""A recording's name: the speaker's student number, the word's label and the take."""
+
+
+def dspspeech_files(root: Path) -> list[SourceFile]:
+    """speech_data/SPEAKER/SPEAKER-LABEL-TAKE.wav (16 kHz, about 2 s): isolated words that 34
+    students of a signal-processing course recorded in their web browsers, DSPSPEECH_TAKES of
+    each word and speaker. None of the words is a command of the coach's."""
+    files = []
+    for audio in sorted((root / "speech_data").glob("*/*.wav")):
+        match = DSPSPEECH_NAME.fullmatch(audio.name)
+        if match is None or match[1] != audio.parent.name or match[3] not in DSPSPEECH_TAKES:
+            continue
+        label = int(match[2])
+        if label < len(DSPSPEECH_WORDS):
+            name = f"dspspeech/{audio.name}"
+            speaker = f"dspspeech-{match[1]}"
+            text = DSPSPEECH_WORDS[label]
+            files.append(SourceFile(audio, name, "word", text, speaker, "MIT"))
+    return files
+
+
 def ravdess_files(root: Path) -> list[SourceFile]:
     """03-01-EE-II-SS-RR-AA.wav (audio-only speech; emotion, intensity, statement, repetition,
     actor), anywhere under the RAVDESS folder (48 kHz)."""
@@ -445,6 +475,15 @@ SOURCES: Final = (
         "CMU AN4 (1991): 45 recordings of 33 speakers, single words (yes, no, stop, repeat, help,"
         " start, go) and spelled names and numbers",
         an4_files,
+    ),
+    Source(
+        "DSPSpeech-20",
+        "https://github.com/zhongyuchen/DSPSpeech-20",
+        "zhongyuchen/DSPSpeech-20",
+        "MIT",
+        "20 isolated words (12 Mandarin, 8 English) recorded in web browsers by 34 students,"
+        " two takes of each",
+        dspspeech_files,
     ),
 )
 

@@ -12,7 +12,12 @@ import pytest
 import soundfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import asr
 import humanset
+
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.grammar import load_grammar
+from voicecoach.core.intents import build_index
 
 RAVDESS = Path("Speech_Emotion_Recogntion_from_audio/data/RAVDESS/Audio_Speech_Actors_01-24")
 
@@ -143,6 +148,41 @@ def test_an4_recordings_come_last_once_each_with_their_transcripts(
         ("cen3-fjdn-b.wav", "sentence", "thirty three", "an4-fjdn", "eval"),
     ]
     assert soundfile.info(str(an4[0].path)).frames == 24000  # the longer copy
+
+
+def test_dspspeech_keeps_two_takes_of_each_word_last_and_for_measuring(
+    sources: Path, tmp_path: Path
+) -> None:
+    """DSPSpeech-20's students said each of 20 words 20 times: the first and the eleventh
+    take of each, the word from its label (Mandarin or English), the speaker from the folder,
+    after every other source and all measured on; a file that does not follow the naming, or
+    whose number is not its folder's, is left out."""
+    data = sources / "DSPSpeech-20" / "speech_data"
+    for name in ("16307130194-12-01", "16307130194-12-02", "16307130194-00-11"):
+        tone(data / "16307130194" / f"{name}.wav", 16000, 1.0)
+    tone(data / "16307130194" / "16307130023-13-01.wav", 16000, 1.0)  # another's number
+    tone(data / "16307130194" / "notes.wav", 16000, 1.0)
+    tone(data / "17307130354" / "17307130354-19-11.wav", 16000, 1.0)
+    out = tmp_path / "human"
+    assert humanset.main(["build", "--sources", str(sources), "--out", str(out)]) == 0
+
+    recordings = humanset.read_human_set(out)
+    words = [r for r in recordings if r.source == "zhongyuchen/DSPSpeech-20"]
+    assert recordings[-len(words) :] == words
+    assert [(r.path.name, r.kind, r.text, r.speaker, r.half) for r in words] == [
+        ("16307130194-00-11.wav", "word", "数字", "dspspeech-16307130194", "eval"),
+        ("16307130194-12-01.wav", "word", "speech", "dspspeech-16307130194", "eval"),
+        ("17307130354-19-11.wav", "word", "project", "dspspeech-17307130354", "eval"),
+    ]
+    # bench/asr.py counts them in rows of their own, as they come and while an answer is
+    # awaited, never as commands, and thins them like any source.
+    index = build_index(load_grammar(load_catalog(), context="session"))
+    heard = [c for c in asr.human_clips(out, index, every=1) if c.path.parent.name == "dspspeech"]
+    assert [(c.row, c.expect) for c in heard[:2]] == [
+        (asr.DSPSPEECH_ROW, None),
+        (f"{asr.DSPSPEECH_ROW} while an answer is awaited", None),
+    ]
+    assert len(heard) == 6
 
 
 def test_no_source_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
