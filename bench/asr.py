@@ -263,6 +263,10 @@ class Tally:
     """Per stream, the audio time (seconds) and intent of each false command."""
     asked_again: Counter[str] = field(default_factory=Counter)
     """Per stream, how often the coach would ask "Sorry, say that again?" (recognise)."""
+    near_missed: Counter[str] = field(default_factory=Counter)
+    """Per row of other speech, the clips rejected with a near miss among them: where a
+    session's coach would ask "Sorry, say that again?" (at most once every 20 s, and not while
+    the room talks)."""
     stream_s: dict[str, float] = field(default_factory=dict)
     load_s: float = 0.0
     peak_mb: float = 0.0
@@ -446,12 +450,14 @@ def recognise(
     *,
     asks_again: bool = False,
     asked: list[float] | None = None,
+    near_misses: list[float] | None = None,
 ) -> Iterator[tuple[str | None, tuple[tuple[str, object], ...], float, float]]:
     """(intent, slots, audio time decided, compute seconds for that frame) per final
     utterance, as live: 20 ms frames, then a second of quiet (a primed system's front end runs
     over the whole recording first, to know its background). `asks_again`: as in a session, a
     near miss makes the coach ask to hear it again and await the command it sounded like
-    (session.SayAgain); the times it asks are added to `asked`."""
+    (session.SayAgain); the times it asks are added to `asked`. The times of every near miss
+    that took no command are added to `near_misses`, asked about or not."""
     audio = np.concatenate([samples, silence(AFTER_RECORDING_S)])
     if system.primed:
         recognizer, audio = recording_recognizer(
@@ -471,6 +477,9 @@ def recognise(
             intent = understand(utterance, index).intent
             took = time.process_time() - before
             slots = tuple(sorted(intent.slots.items())) if intent else ()
+            missed = utterance.final and intent is None and utterance.near_miss
+            if near_misses is not None and missed:
+                near_misses.append(recognizer.time_s)
             if asks_again and utterance.final:
                 if intent is not None:
                     say_again.heard()
@@ -485,6 +494,8 @@ def recognise(
     for utterance in recognizer.flush():
         intent = understand(utterance, index).intent
         slots = tuple(sorted(intent.slots.items())) if intent else ()
+        if near_misses is not None and intent is None and utterance.near_miss:
+            near_misses.append(recognizer.time_s)
         yield (intent.name if intent else None, slots, recognizer.time_s, 0.0)
     if asks_again:
         system.engine.expect(frozenset())
@@ -505,12 +516,14 @@ def run_system(
         samples = load_clip(clip)
         system.engine.expect(clip.awaited)
         started = time.process_time()
-        decisions = list(recognise(system, samples, index))
+        near: list[float] = []
+        decisions = list(recognise(system, samples, index, near_misses=near))
         tally.decode_s += time.process_time() - started
         tally.audio_s += samples.size / SAMPLE_RATE
         got = next(((i, s) for i, s, _, _ in decisions if i is not None), None)
         if clip.expect is None:
             right = got is None
+            tally.near_missed[clip.row] += right and bool(near)
         else:
             right = got == (clip.expect, clip.slots)
             tally.total[f"intent {clip.expect}"] += 1
@@ -565,6 +578,14 @@ def report(results: dict[str, Tally], clips: list[Clip]) -> None:
     print(f"\n{'':<40}" + "".join(f"{n:<{width}}" for n in names))
     for row in rows:
         print(f"{row:<40}" + "".join(f"{results[n].rate(row):<{width}}" for n in names))
+    for row in rows:
+        if any(clip.row == row and clip.expect is None for clip in clips):
+            cells = [
+                f"{t.near_missed[row] / t.total[row]:.1%} ({t.near_missed[row]}/{t.total[row]})"
+                for t in (results[n] for n in names)
+            ]
+            label = f"near misses, {row}"
+            print(f"{label:<40}" + "".join(f"{c:<{width}}" for c in cells))
     streams = list(results[names[0]].false_heard) if names else []
     for stream in streams:
         cells = []

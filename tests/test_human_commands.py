@@ -4,6 +4,7 @@ verifier only nearly takes, taken when said again, through to the end of a scrip
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +82,23 @@ def test_a_scripted_session_ends_when_a_real_person_says_stop_twice_then_yes(
     asked = [e for e in events if e["event"] == "say" and e["text"] == MISHEARD_SAY]
     assert len(asked) == 1 and heard[0]["t"] <= asked[0]["t"] < heard[1]["t"]
     assert [e["event"] for e in events if e["t"] >= heard[2]["t"]].count("ended") == 1
+
+
+def test_the_benchmark_counts_a_rejected_near_miss_and_an_answer_taken(
+    bundled_index: CommandIndex,
+) -> None:
+    """bench/asr.py counts, for speech that is not a command, the clips the coach would ask
+    about again: a real "stop" heard when nothing is asked is rejected as a near miss; a real
+    "yes" heard as an answer is taken, and is no near miss."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import asr
+
+    system = asr.make_system("voicecoach", bundled_index.grammar, bundled_index)
+    near: list[float] = []
+    decisions = list(asr.recognise(system, recorded(STOPS[0]), bundled_index, near_misses=near))
+    assert [d[0] for d in decisions] == [None] and len(near) == 1
+    system.engine.expect(frozenset({"yes", "no"}))
+    near = []
+    yes = next(name for name, said in ANSWERS.items() if said == "yes")
+    decisions = list(asr.recognise(system, recorded(yes), bundled_index, near_misses=near))
+    assert [d[0] for d in decisions] == ["yes"] and near == []
