@@ -63,9 +63,9 @@ import numpy as np
 
 from voicecoach.core.catalog import load_catalog
 from voicecoach.core.grammar import Grammar, load_grammar, to_jsgf
-from voicecoach.core.intents import CommandIndex, build_index, match
+from voicecoach.core.intents import CommandIndex, Intent, build_index, match
 from voicecoach.core.session import ANSWERS_AWAITED, SayAgain, awaited_as_answer
-from voicecoach.hearing.asr import Decoded, Engine
+from voicecoach.hearing.asr import Decoded, Engine, Utterance
 from voicecoach.hearing.asr.frontend import Denoiser
 from voicecoach.hearing.asr.pocketsphinx_engine import (
     PocketSphinxEngine,
@@ -468,18 +468,24 @@ def recognise(
             system.engine, endpointer=system.endpointer, denoiser=system.denoiser
         )
     say_again = SayAgain()
+
+    def judged(utterance: Utterance) -> tuple[Intent | None, tuple[tuple[str, object], ...]]:
+        """The command an utterance gives and its slots; a final near miss that gives none is
+        added to `near_misses`."""
+        intent = understand(utterance, index).intent
+        missed = utterance.final and intent is None and utterance.near_miss
+        if near_misses is not None and missed:
+            near_misses.append(recognizer.time_s)
+        return intent, tuple(sorted(intent.slots.items())) if intent else ()
+
     for start in range(0, audio.size, FRAME):
         before = time.process_time()
         if asks_again:
             system.engine.expect(say_again.awaited(recognizer.time_s))
         piece = audio[start : start + FRAME]
         for utterance in recognizer.accept(piece):
-            intent = understand(utterance, index).intent
+            intent, slots = judged(utterance)
             took = time.process_time() - before
-            slots = tuple(sorted(intent.slots.items())) if intent else ()
-            missed = utterance.final and intent is None and utterance.near_miss
-            if near_misses is not None and missed:
-                near_misses.append(recognizer.time_s)
             if asks_again and utterance.final:
                 if intent is not None:
                     say_again.heard()
@@ -492,10 +498,7 @@ def recognise(
                         system.engine.expect(say_again.awaited(recognizer.time_s))
             yield (intent.name if intent else None, slots, recognizer.time_s, took)
     for utterance in recognizer.flush():
-        intent = understand(utterance, index).intent
-        slots = tuple(sorted(intent.slots.items())) if intent else ()
-        if near_misses is not None and intent is None and utterance.near_miss:
-            near_misses.append(recognizer.time_s)
+        intent, slots = judged(utterance)
         yield (intent.name if intent else None, slots, recognizer.time_s, 0.0)
     if asks_again:
         system.engine.expect(frozenset())
