@@ -3,7 +3,9 @@
 Systems (columns):
   voicecoach   the embedded default: the front end (noise floor, RNNoise), the Silero
                endpointer that tracks the room's background, PocketSphinx on the command
-               grammar, the verifier (decoder scores fused with the speech embedding)
+               grammar, the verifier (decoder scores fused with the speech embedding), and
+               a second opinion on what it rejects (Moonshine tiny, second_opinion.py)
+  no-second-opinion  the same without the second opinion (as before December 6, later)
   voicecoach-low, voicecoach-high
                the same at the verifier's other sensitivities (--sensitivity)
   no-denoise   the same without RNNoise
@@ -112,6 +114,7 @@ SYSTEM_NAMES = {
     "voicecoach-low": "sensitivity low",
     "voicecoach-high": "sensitivity high",
     "no-denoise": "no RNNoise",
+    "no-second-opinion": "no second opinion",
     "no-rejection": "no rejection",
     "decoder": "decoder only",
     "naive": "naive JSGF",
@@ -191,6 +194,8 @@ def make_system(key: str, grammar: Grammar, index: CommandIndex) -> System:
     if key.startswith("voicecoach-"):  # at another sensitivity: voicecoach-low, voicecoach-high
         engine = PocketSphinxEngine(grammar, sensitivity=key.split("-", 1)[1])
         return System(engine, "silero", "rnnoise", True)
+    if key == "no-second-opinion":
+        return System(PocketSphinxEngine(grammar, second_opinion=False), "silero", "rnnoise", True)
     if key == "no-denoise":
         return System(PocketSphinxEngine(grammar), "silero", "none", True)
     if key == "no-rejection":

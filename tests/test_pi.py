@@ -107,7 +107,7 @@ def test_doctor_reports_each_check_and_fails_without_audio_devices() -> None:
     for name, line in zip(names, lines, strict=False):
         assert f" {name}: " in line, lines
     assert lines[3].startswith("ok   speech engine: pocketsphinx")
-    assert lines[3].endswith(", sensitivity high")
+    assert lines[3].endswith(", sensitivity high, second opinion moonshine tiny-en")
     assert lines[4].startswith("ok   voice activity detector: Silero VAD")
     if result.returncode == 1:
         failed = [line for line in lines if line.startswith("FAIL")]

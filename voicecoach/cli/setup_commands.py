@@ -106,10 +106,13 @@ def cmd_doctor(options: Options) -> int:
         model = getattr(built, "model_path", None)
         verifier = getattr(built, "verifier", None)
         sensitivity = f", sensitivity {verifier.sensitivity}" if verifier is not None else ""
+        listener = getattr(built, "listener", None)
+        second = f", second opinion {listener.name}" if listener is not None else ""
         return (
             f"{built.name}"
             + (f", model {model}" if model else " (model from its wheel)")
             + sensitivity
+            + second
         )
 
     fix = "pip install pocketsphinx, or see models/README.md for a Vosk model"

@@ -21,11 +21,19 @@ import numpy as np
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.grammar import Grammar, phrase_automaton
+from voicecoach.core.intents import build_index
 from voicecoach.core.numbers import number_to_words
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
 from voicecoach.hearing.asr.embedding import SpeechEmbedder, Vector
 from voicecoach.hearing.asr.frontend import NoiseFloor
+from voicecoach.hearing.asr.second_opinion import (
+    LONGEST_S,
+    OpenListener,
+    listened_part,
+    load_open_listener,
+    same_command,
+)
 from voicecoach.hearing.asr.verifier import (
     DEFAULT_SENSITIVITY,
     Verifier,
@@ -224,8 +232,11 @@ class PocketSphinxEngine:
         *,
         rejection: Rejection = "verifier",
         sensitivity: str = DEFAULT_SENSITIVITY,
+        second_opinion: bool = True,
     ) -> None:
-        """`sensitivity` (verifier.SENSITIVITIES): how readily the verifier takes a command."""
+        """`sensitivity` (verifier.SENSITIVITIES): how readily the verifier takes a command;
+        `second_opinion`: whether a decode the verifier rejects is heard again by the open
+        listener (`second_opinion.py`), when its wheel is installed."""
         self.grammar = grammar
         self.rejection = rejection
         self.confidence: ConfidenceModel | None = None
@@ -239,6 +250,10 @@ class PocketSphinxEngine:
             self.confidence = load_confidence_model()
             self.verifier = load_verifier().at_sensitivity(sensitivity)
             self.embedder = SpeechEmbedder()
+        self.listener: OpenListener | None = None
+        if rejection == "verifier" and second_opinion:
+            self.listener = load_open_listener()
+            self._index = build_index(grammar)
         paths = model_paths()
         words = grammar.words()
         dictionary = read_dictionary(paths["dict"])
@@ -335,6 +350,30 @@ class PocketSphinxEngine:
         self.last_segment = b"".join(self._segment)
         self.last_words, self.last_phones = [], []
         self._loop, self._pooled = None, None
+        return self._heard_again(self._judged())
+
+    def _heard_again(self, judged: Decoded) -> Decoded:
+        """`judged`, or, when it was rejected, taken after all if the open listener heard the
+        same command in the segment (`second_opinion.py`)."""
+        if judged.accepted or not judged.text or self.listener is None:
+            return judged
+        segment = np.frombuffer(self.last_segment, dtype=np.int16)
+        if segment.size > LONGEST_S * SAMPLE_RATE:
+            return judged
+        words = self.listener.transcribe(listened_part(segment))
+        if not same_command(words, judged.text, self.phrase_of, self._index):
+            return judged
+        return replace(
+            judged,
+            accepted=True,
+            near_miss=False,
+            reason=f"accepted: {self.listener.name} heard the same command ('{words}') where "
+            f"the verifier was unsure ({judged.reason.removeprefix('rejected: ')})",
+        )
+
+    def _judged(self) -> Decoded:
+        """The last segment decoded and judged by the verifier (and, while an answer is
+        awaited, decoded again among the answers)."""
         heard = self._decode_and_judge()
         search = self._answer_search(self.awaited) if self.awaited else None
         if search is None or self.verifier is None:

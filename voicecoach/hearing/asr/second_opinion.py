@@ -1,0 +1,116 @@
+"""A second listener: an open-vocabulary recogniser that hears a rejected segment again.
+
+The grammar decoder always finds some command in any sound, so the verifier must reject most of
+what it hears, and it rejects many right decodes with them. A recogniser that is not bound to the
+commands is an independent witness: when it writes down, in its own words, the same command
+(same intent, same slots, as `intents.match` reads free text) that the grammar decoder heard,
+the decode is taken even though the verifier was unsure. Two recognisers that share neither
+model nor search rarely agree on a command by chance, so this takes back right decodes without
+taking much of the other speech.
+
+The listener is Moonshine tiny (English, 27 million parameters, MIT): its model and runtime ship
+inside the moonshine-voice 0.0.73 wheel (later versions download the model instead). When that
+wheel is not installed the engine hears as before, without the second opinion.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
+
+import numpy as np
+
+from voicecoach.core.errors import VoiceCoachError
+from voicecoach.core.grammar import Phrase
+from voicecoach.core.intents import CommandIndex, match
+from voicecoach.hearing.asr.stream import PREROLL_S
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples
+
+MODEL_NAME: Final = "tiny-en"
+SINGLE_THREAD: Final = "MOONSHINE_ORT_SINGLE_THREAD"
+LONGEST_S: Final = 6.0
+"""Longer segments are not heard again: no command takes that long, and the open recogniser's
+cost grows with the audio."""
+LEAD_S: Final = 0.1
+"""How much of the quiet before the speech the open listener hears. A segment begins PREROLL_S
+(0.25 s) before it, for the grammar decoder; from that much of the noise floor Moonshine often
+writes a word that was not said ("You stop.", "The stop." for two real people's "stop"), and the
+text no longer means the command. On the development set (bench/devset.py; a script outside the
+repository), decodes taken by agreement: clean commands 136 of 200 with the whole preroll, 137
+with 0.1 s of it, 133 with none; other speech rejected 95 and 96 of 100."""
+
+
+class OpenListener(Protocol):
+    """Writes down whatever was said in a segment (16 kHz mono int16)."""
+
+    name: str
+
+    def transcribe(self, samples: Samples) -> str: ...
+
+
+class SecondOpinionError(VoiceCoachError):
+    """The second listener's model cannot be loaded."""
+
+
+class MoonshineListener:
+    """Moonshine tiny, from the model files inside the moonshine-voice wheel."""
+
+    name = f"moonshine {MODEL_NAME}"
+
+    def __init__(self) -> None:
+        # One thread: libmoonshine's ONNX runtime otherwise spreads each run over every core
+        # and spends the second one waiting. On 124 segments of the development set (201 s of
+        # audio, two cores): 10.2 s of CPU instead of 19.2 s, for 10.2 s of wall time instead
+        # of 9.7 s; the same words on 311 segments. Read when the library makes its sessions.
+        os.environ.setdefault(SINGLE_THREAD, "1")
+        from moonshine_voice.moonshine_api import ModelArch
+        from moonshine_voice.transcriber import Transcriber
+        from moonshine_voice.utils import get_model_path
+
+        folder = get_model_path(MODEL_NAME)
+        if not (folder / "encoder_model.ort").is_file():
+            raise SecondOpinionError(
+                "this moonshine-voice has no bundled model (pip install moonshine-voice==0.0.73)",
+                path=folder,
+            )
+        try:
+            self._transcriber: Any = Transcriber(folder, ModelArch.TINY)
+        except Exception as error:  # the library raises its own error types
+            raise SecondOpinionError(f"cannot load Moonshine: {error}", path=folder) from None
+
+    def transcribe(self, samples: Samples) -> str:
+        audio = (np.asarray(samples, dtype=np.float32) / 32768.0).tolist()
+        if not audio:
+            return ""
+        transcript = self._transcriber.transcribe_without_streaming(audio, SAMPLE_RATE)
+        return " ".join(line.text.strip() for line in transcript.lines).strip()
+
+
+def listened_part(segment: Samples) -> Samples:
+    """The part of a decoder's segment the open listener is given: from LEAD_S before the
+    speech."""
+    return segment[round((PREROLL_S - LEAD_S) * SAMPLE_RATE) :]
+
+
+def load_open_listener() -> OpenListener | None:
+    """Moonshine when its wheel (with the bundled model) is installed, else None."""
+    try:
+        import moonshine_voice  # noqa: F401
+    except ImportError:
+        return None
+    return MoonshineListener()
+
+
+def same_command(
+    open_text: str, decoded: str, phrase_of: Mapping[str, Phrase], index: CommandIndex
+) -> bool:
+    """Whether `open_text` (the open listener's words) means the command of the grammar's
+    sentence `decoded`: the same intent with the same slots."""
+    phrase = phrase_of.get(decoded)
+    if phrase is None or not open_text:
+        return False
+    heard = match(open_text, index)
+    if heard is None:
+        return False
+    return (heard.name, dict(heard.slots)) == (phrase.intent, dict(phrase.slots))
