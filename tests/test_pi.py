@@ -48,6 +48,7 @@ def test_config_values_are_read_and_checked() -> None:
         ('engine = "whisper"\n', "'engine' must be"),
         ("speech_rate = 5000\n", "'speech_rate' must be words per minute"),
         ("volume = 2\n", "'volume' must be a number from 0.0 to 1.0"),
+        ('second_opinion = "no"\n', "'second_opinion' must be true or false"),
         ("colour = 1\n", "unknown setting 'colour'"),
         ("engine = \n", "invalid TOML"),
         ("[holds]\nbridge = 10\n", "a multiplier from 0.5 to 3.0"),
@@ -58,6 +59,15 @@ def test_bad_config_is_one_line_naming_the_file(text: str, message: str) -> None
     with pytest.raises(ConfigError, match=message):
         load_config()
     assert_one_line_error(run("run", "--text", "--mute", stdin=""), str(path), message)
+
+
+def test_the_second_opinion_can_be_turned_off() -> None:
+    write_config("second_opinion = false\n")
+    assert load_config().second_opinion is False
+    result = run("doctor", "--engine", "pocketsphinx", "--seconds", "0.2")
+    engine = result.stdout.splitlines()[3]
+    assert engine.startswith("ok   speech engine: pocketsphinx"), result.stdout
+    assert "second opinion" not in engine
 
 
 def test_flags_override_the_config(tmp_path: Path) -> None:

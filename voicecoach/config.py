@@ -3,6 +3,7 @@
 
     engine = "auto"              # auto, pocketsphinx or vosk
     sensitivity = "medium"       # low, medium or high: how readily a command is taken
+    second_opinion = true        # false: no Moonshine (about 160 MB less, and less CPU)
     model = "/home/pi/models/vosk-model-small-en-us-0.15"
     input_device = "USB"         # a device name (or part of it) or an index: voicecoach devices
     output_device = 1
@@ -50,6 +51,10 @@ class Config:
     sensitivity: str = DEFAULT_SENSITIVITY
     """How readily the PocketSphinx engine takes a command (SENSITIVITIES): "high" takes more
     of them and more often takes other speech for one; "low" the reverse."""
+    second_opinion: bool = True
+    """Whether PocketSphinx has a decode its verifier rejected heard again by Moonshine
+    (second_opinion.py): more commands taken, for about 160 MB of memory and more CPU while
+    people talk. False for a small board short of memory."""
     input_device: str | int | None = None
     output_device: str | int | None = None
     speech_rate: int | None = None
@@ -101,6 +106,10 @@ def _checked(key: str, value: object, path: Path) -> object:
     if key in CHOICES:
         if value not in CHOICES[key]:
             raise bad(" or ".join(repr(choice) for choice in CHOICES[key]))
+        return value
+    if key == "second_opinion":
+        if not isinstance(value, bool):
+            raise bad("true or false")
         return value
     if key == "model":
         if not isinstance(value, str) or not value:

@@ -57,7 +57,8 @@ def command_index(options: Options, context: str = "session") -> CommandIndex:
 
 
 def engine_for(options: Options, index: CommandIndex) -> Engine:
-    """The speech engine of --engine, --model and --sensitivity, or of the settings."""
+    """The speech engine of --engine, --model and --sensitivity, or of the settings (and the
+    settings' second_opinion)."""
     from voicecoach.hearing.recognition import build_engine
 
     settings = settings_of(options)
@@ -68,6 +69,7 @@ def engine_for(options: Options, index: CommandIndex) -> Engine:
         index,
         model=options.model or settings.model,
         sensitivity=options.sensitivity or settings.sensitivity,
+        second_opinion=settings.second_opinion,
     )
     if name == "auto":
         print(f"voicecoach: using the {engine.name} engine", file=sys.stderr)

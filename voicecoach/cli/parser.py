@@ -434,8 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     config = commands.add_parser(
         "config",
         help="the settings file",
-        description="The settings file (TOML): engine, model, sensitivity, input_device, "
-        "output_device, speech_rate, volume, routine, hold_multiplier and [holds]. It lives in "
+        description="The settings file (TOML): engine, model, sensitivity, second_opinion, "
+        "input_device, output_device, speech_rate, volume, routine, hold_multiplier and "
+        "[holds]. It lives in "
         "$VOICECOACH_HOME, or the platform's config folder; command-line flags override it. "
         "'show' prints the settings in effect, 'path' where the file is.",
     )

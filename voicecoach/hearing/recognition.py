@@ -63,10 +63,12 @@ def build_engine(
     *,
     model: Path | None = None,
     sensitivity: str = DEFAULT_SENSITIVITY,
+    second_opinion: bool = True,
 ) -> Engine:
     """The engine called `name` ("auto": Vosk when a model is found, else PocketSphinx).
     `sensitivity` (SENSITIVITIES) sets how readily PocketSphinx's verifier takes a command;
-    Vosk has no verifier and hears the same at every sensitivity."""
+    Vosk has no verifier and hears the same at every sensitivity. `second_opinion`: whether
+    PocketSphinx has what its verifier rejects heard again (second_opinion.py)."""
     if name not in ENGINES:
         raise VoiceCoachError(f"unknown engine '{name}' (engines: {', '.join(ENGINES)})")
     vosk_model = find_vosk_model(model) if name in ("auto", "vosk") else None
@@ -81,7 +83,7 @@ def build_engine(
         return VoskEngine(vosk_model, grammar)
     from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 
-    return PocketSphinxEngine(grammar, sensitivity=sensitivity)
+    return PocketSphinxEngine(grammar, sensitivity=sensitivity, second_opinion=second_opinion)
 
 
 def understand(utterance: Utterance, index: CommandIndex) -> Heard:
