@@ -190,14 +190,14 @@ class System:
 
 def make_system(key: str, grammar: Grammar, index: CommandIndex) -> System:
     if key == "voicecoach":
-        return System(PocketSphinxEngine(grammar), "silero", "rnnoise", True)
+        return System(PocketSphinxEngine(grammar, index=index), "silero", "rnnoise", True)
     if key.startswith("voicecoach-"):  # at another sensitivity: voicecoach-low, voicecoach-high
-        engine = PocketSphinxEngine(grammar, sensitivity=key.split("-", 1)[1])
+        engine = PocketSphinxEngine(grammar, sensitivity=key.split("-", 1)[1], index=index)
         return System(engine, "silero", "rnnoise", True)
     if key == "no-second-opinion":
         return System(PocketSphinxEngine(grammar, second_opinion=False), "silero", "rnnoise", True)
     if key == "no-denoise":
-        return System(PocketSphinxEngine(grammar), "silero", "none", True)
+        return System(PocketSphinxEngine(grammar, index=index), "silero", "none", True)
     if key == "no-rejection":
         return System(PocketSphinxEngine(grammar, rejection="none"), "silero", "rnnoise", True)
     if key == "decoder":

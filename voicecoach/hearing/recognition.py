@@ -83,7 +83,9 @@ def build_engine(
         return VoskEngine(vosk_model, grammar)
     from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 
-    return PocketSphinxEngine(grammar, sensitivity=sensitivity, second_opinion=second_opinion)
+    return PocketSphinxEngine(
+        grammar, sensitivity=sensitivity, second_opinion=second_opinion, index=index
+    )
 
 
 def understand(utterance: Utterance, index: CommandIndex) -> Heard:

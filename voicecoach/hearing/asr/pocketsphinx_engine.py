@@ -21,14 +21,13 @@ import numpy as np
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.grammar import Grammar, phrase_automaton
-from voicecoach.core.intents import build_index
+from voicecoach.core.intents import CommandIndex, build_index
 from voicecoach.core.numbers import number_to_words
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
 from voicecoach.hearing.asr.embedding import SpeechEmbedder, Vector
 from voicecoach.hearing.asr.frontend import NoiseFloor
 from voicecoach.hearing.asr.second_opinion import (
-    LONGEST_S,
     OpenListener,
     listened_part,
     load_open_listener,
@@ -233,10 +232,13 @@ class PocketSphinxEngine:
         rejection: Rejection = "verifier",
         sensitivity: str = DEFAULT_SENSITIVITY,
         second_opinion: bool = True,
+        index: CommandIndex | None = None,
     ) -> None:
         """`sensitivity` (verifier.SENSITIVITIES): how readily the verifier takes a command;
         `second_opinion`: whether a decode the verifier rejects is heard again by the open
-        listener (`second_opinion.py`), when its wheel is installed."""
+        listener (`second_opinion.py`), when its wheel is installed; `index`: the grammar's
+        command index, which the second opinion reads the listener's words with, when the caller
+        has built it already (else it is built here: about a quarter of a second)."""
         self.grammar = grammar
         self.rejection = rejection
         self.confidence: ConfidenceModel | None = None
@@ -253,7 +255,8 @@ class PocketSphinxEngine:
         self.listener: OpenListener | None = None
         if rejection == "verifier" and second_opinion:
             self.listener = load_open_listener()
-            self._index = build_index(grammar)
+        if self.listener is not None:
+            self._index = index or build_index(grammar)
         paths = model_paths()
         words = grammar.words()
         dictionary = read_dictionary(paths["dict"])
@@ -358,8 +361,6 @@ class PocketSphinxEngine:
         if judged.accepted or not judged.text or self.listener is None:
             return judged
         segment = np.frombuffer(self.last_segment, dtype=np.int16)
-        if segment.size > LONGEST_S * SAMPLE_RATE:
-            return judged
         words = self.listener.transcribe(listened_part(segment))
         if not same_command(words, judged.text, self.phrase_of, self._index):
             return judged

@@ -29,9 +29,6 @@ from voicecoach.hearing.audio import SAMPLE_RATE, Samples
 
 MODEL_NAME: Final = "tiny-en"
 SINGLE_THREAD: Final = "MOONSHINE_ORT_SINGLE_THREAD"
-LONGEST_S: Final = 6.0
-"""Longer segments are not heard again: no command takes that long, and the open recogniser's
-cost grows with the audio."""
 LEAD_S: Final = 0.1
 """How much of the quiet before the speech the open listener hears. A segment begins PREROLL_S
 (0.25 s) before it, for the grammar decoder; from that much of the noise floor Moonshine often
