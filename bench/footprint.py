@@ -306,6 +306,14 @@ class MeteredEngine:
         self.fed_samples += samples.size
         self._timed(lambda: self.inner.feed(samples))
 
+    def feed_undenoised(self, samples: Samples) -> None:
+        """Passed on, so that the second opinion hears as it does live (`HearsAgain`)."""
+        from voicecoach.hearing.asr import HearsAgain
+
+        if isinstance(self.inner, HearsAgain):
+            inner = self.inner
+            self._timed(lambda: inner.feed_undenoised(samples))
+
     def partial(self) -> str:
         return self._timed(self.inner.partial)
 

@@ -1,6 +1,8 @@
 """The second opinion (second_opinion.py): Moonshine tiny hears a segment the verifier rejected
-again, and the decode is taken when both heard the same command. Real recognition on real
-recordings: CMU AN4's people saying "stop" (tests/data/human/an4) and the test voices."""
+again, from its audio before noise suppression, and the decode is taken when both heard the same
+command, or when Moonshine heard word for word an answer the coach waits for. Real recognition on
+real recordings: CMU AN4's people saying "stop" (tests/data/human/an4), a Free Spoken Digit
+Dataset speaker saying "seven" (tests/data/human) and the test voices."""
 
 from __future__ import annotations
 
@@ -13,14 +15,24 @@ from tests.test_awaited import SECOND_OPINION
 from tests.test_human_commands import AN4
 from tests.test_human_commands import STOPS as REAL_STOPS
 from voicecoach.core.intents import CommandIndex, match
+from voicecoach.hearing.asr import Utterance
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
-from voicecoach.hearing.asr.second_opinion import MoonshineListener, same_command
-from voicecoach.hearing.asr.stream import recognize_samples
+from voicecoach.hearing.asr.second_opinion import (
+    MoonshineListener,
+    answer_heard,
+    listened_part,
+    same_command,
+)
+from voicecoach.hearing.asr.stream import recognize_samples, recording_recognizer
 from voicecoach.hearing.audio import Samples, read_wav, silence
 from voicecoach.hearing.recognition import understand
 
 TEST_CLIPS = Path(__file__).parent / "audio" / "en"
 OTHER_SPEECH = TEST_CLIPS / "oov_go to the kitchen and get a spoon@flite-slt-100.wav"
+TALK = ("go to the kitchen and get a spoon", "why did you do that")
+"""Other speech, said one after the other, that makes the room a talking one."""
+SEVEN = Path(__file__).parent / "data" / "human" / "7_nicolas_48.wav"
+"""A real "seven" that the grammar decoder hears as "all done" when a pain rating is awaited."""
 
 
 def recorded(path: Path) -> Samples:
@@ -93,3 +105,80 @@ def test_a_different_command_from_the_open_listener_leaves_a_rejection(
         intent = match(utterance.text, bundled_index) if utterance.text else None
         if intent is None or intent.name != "pause":
             assert not utterance.accepted, utterance.reason
+
+
+def test_an_awaited_answer_is_the_open_listeners_words_exactly(bundled_index: CommandIndex) -> None:
+    rating = frozenset({"rating"})
+    heard = answer_heard("Seven.", rating, bundled_index)
+    assert heard is not None and (heard.name, heard.slots) == ("rating", {"level": 7})
+    assert answer_heard("Seven.", frozenset(), bundled_index) is None  # nothing was asked
+    assert answer_heard("Stop.", rating, bundled_index) is None  # not an answer to it
+    assert answer_heard("It's about a seven.", rating, bundled_index) is None  # not word for word
+    assert answer_heard("", rating, bundled_index) is None
+    yes_or_no = frozenset({"yes", "no"})
+    heard = answer_heard("Yes.", yes_or_no, bundled_index)
+    assert heard is not None and heard.name == "yes"
+
+
+def test_a_real_seven_the_decoder_hears_as_all_done_is_taken_as_the_answer(
+    bundled_index: CommandIndex,
+) -> None:
+    """After "it hurts" a real person says "seven"; the grammar decoder hears "all done", and
+    its verifier rejects it. Moonshine writes down "Seven.": the answer is seven, at once."""
+    audio = recorded(SEVEN)
+    alone = PocketSphinxEngine(bundled_index.grammar, second_opinion=False)
+    alone.expect(frozenset({"rating"}))
+    (doubted,) = recognize_samples(alone, audio)
+    assert not doubted.accepted and doubted.text == "all done", doubted.reason
+    both = PocketSphinxEngine(bundled_index.grammar, index=bundled_index)
+    both.expect(frozenset({"rating"}))
+    (taken,) = recognize_samples(both, audio)
+    intent = understand(taken, bundled_index).intent
+    assert intent is not None, taken.reason
+    assert (intent.name, intent.slots) == ("rating", {"level": 7})
+    assert "heard the awaited answer 'seven'" in taken.reason, taken.reason
+    # Not asked for a rating, the same "seven" is not taken for one.
+    both.expect(frozenset())
+    (unasked,) = recognize_samples(both, audio)
+    assert understand(unasked, bundled_index).intent is None, unasked.reason
+
+
+def test_the_open_listener_hears_the_audio_before_noise_suppression(
+    bundled_index: CommandIndex,
+) -> None:
+    engine = PocketSphinxEngine(bundled_index.grammar, index=bundled_index)
+    heard: list[Samples] = []
+
+    class Keeps(SaysPause):
+        def transcribe(self, samples: Samples) -> str:
+            heard.append(samples)
+            return super().transcribe(samples)
+
+    engine.listener = Keeps()
+    recognize_samples(engine, recorded(OTHER_SPEECH))
+    assert heard, "nothing was heard again"
+    undenoised = np.frombuffer(engine.last_undenoised, dtype=np.int16)
+    denoised = np.frombuffer(engine.last_segment, dtype=np.int16)
+    assert undenoised.size == pytest.approx(denoised.size, abs=1000)
+    assert not np.array_equal(heard[-1], listened_part(denoised)[: heard[-1].size])
+    assert np.array_equal(heard[-1], listened_part(undenoised))
+
+
+def test_nothing_is_heard_again_in_a_talking_room(bundled_index: CommandIndex) -> None:
+    """In a talking room a command needs a surer decode than the second opinion makes: the
+    open listener is not asked."""
+    engine = PocketSphinxEngine(bundled_index.grammar, index=bundled_index)
+    fake = SaysPause()
+    engine.listener = fake
+    talk = [read_wav(TEST_CLIPS / f"oov_{t}@flite-slt-100.wav") for t in TALK * 2]
+    audio = np.concatenate([silence(0.5), *(np.concatenate([t, silence(1.5)]) for t in talk)])
+    recognizer, heard = recording_recognizer(engine, audio)
+    asked: list[tuple[Utterance, bool, bool]] = []  # (utterance, room talking, listener asked)
+    for start in range(0, heard.size, 320):
+        for utterance in recognizer.accept(heard[start : start + 320]):
+            talking = recognizer.room.talking(utterance.start_s)
+            asked.append((utterance, talking, fake.asked > sum(a for *_, a in asked)))
+    doubted = [(talking, was_asked) for u, talking, was_asked in asked if u.text]
+    assert (False, True) in doubted, [u.reason for u, *_ in asked]  # asked in a quiet room
+    assert any(talking for talking, _ in doubted)
+    assert (True, True) not in doubted  # never asked in a talking room

@@ -8,7 +8,7 @@ and hands out `Utterance`s with times in audio seconds, so both engines endpoint
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from voicecoach.hearing.audio import Samples
 
@@ -70,3 +70,13 @@ class Engine(Protocol):
     def expect(self, intents: frozenset[str]) -> None:
         """The answers the coach is waiting for (`Session.awaited`): an engine that judges
         confidence may take these intents more readily until told otherwise."""
+
+
+@runtime_checkable
+class HearsAgain(Protocol):
+    """An engine that can have a segment heard again, by another recogniser, from its audio as
+    it came (before noise suppression): PocketSphinx's second opinion (second_opinion.py)."""
+
+    def feed_undenoised(self, samples: Samples) -> None:
+        """The audio of the current segment as it came, before noise suppression: the same
+        stretch as the `feed`s. Given only where the second opinion could change a decision."""

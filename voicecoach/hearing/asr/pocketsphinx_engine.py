@@ -29,6 +29,7 @@ from voicecoach.hearing.asr.embedding import SpeechEmbedder, Vector
 from voicecoach.hearing.asr.frontend import NoiseFloor
 from voicecoach.hearing.asr.second_opinion import (
     OpenListener,
+    answer_heard,
     listened_part,
     load_open_listener,
     same_command,
@@ -294,6 +295,10 @@ class PocketSphinxEngine:
         self.last_features: dict[str, float] = {}
         self.last_segment = b""
         """The audio of the last finished segment (16-bit little-endian), for the verifier."""
+        self._undenoised: list[bytes] = []
+        self.last_undenoised = b""
+        """The last segment's audio before noise suppression, when the stream gave it
+        (`feed_undenoised`): what the open listener hears again."""
         self.last_words: list[tuple[str, int, int, float]] = []
         """The words of the last decode: word, first and last frame (10 ms each), natural-log
         acoustic score per frame."""
@@ -329,9 +334,14 @@ class PocketSphinxEngine:
 
     def start(self) -> None:
         self._segment: list[bytes] = []
+        self._undenoised = []
 
     def feed(self, samples: Samples) -> None:
         self._segment.append(samples.tobytes())
+
+    def feed_undenoised(self, samples: Samples) -> None:
+        if self.listener is not None:
+            self._undenoised.append(samples.tobytes())
 
     def _decode_segment(self, audio: bytes) -> None:
         # The whole segment at once (full_utt): the cepstral mean is the segment's own, so a
@@ -351,25 +361,40 @@ class PocketSphinxEngine:
 
     def finish(self) -> Decoded:
         self.last_segment = b"".join(self._segment)
+        self.last_undenoised = b"".join(self._undenoised)
         self.last_words, self.last_phones = [], []
         self._loop, self._pooled = None, None
         return self._heard_again(self._judged())
 
     def _heard_again(self, judged: Decoded) -> Decoded:
         """`judged`, or, when it was rejected, taken after all if the open listener heard the
-        same command in the segment (`second_opinion.py`)."""
+        same command in the segment's audio before noise suppression, or word for word an
+        answer the coach is waiting for (`second_opinion.py`). Only when the stream gave that
+        audio (`feed_undenoised`; not in a talking room)."""
         if judged.accepted or not judged.text or self.listener is None:
             return judged
-        segment = np.frombuffer(self.last_segment, dtype=np.int16)
-        words = self.listener.transcribe(listened_part(segment))
-        if not same_command(words, judged.text, self.phrase_of, self._index):
+        if not self.last_undenoised:
             return judged
-        return replace(
-            judged,
+        segment = np.frombuffer(self.last_undenoised, dtype=np.int16)
+        words = self.listener.transcribe(listened_part(segment))
+        doubt = judged.reason.removeprefix("rejected: ")
+        if same_command(words, judged.text, self.phrase_of, self._index):
+            return replace(
+                judged,
+                accepted=True,
+                near_miss=False,
+                reason=f"accepted: {self.listener.name} heard the same command ('{words}') "
+                f"where the verifier was unsure ({doubt})",
+            )
+        answer = answer_heard(words, self.awaited, self._index)
+        if answer is None:
+            return judged
+        return Decoded(
+            answer.phrase,
+            judged.confidence,
             accepted=True,
-            near_miss=False,
-            reason=f"accepted: {self.listener.name} heard the same command ('{words}') where "
-            f"the verifier was unsure ({judged.reason.removeprefix('rejected: ')})",
+            reason=f"accepted: {self.listener.name} heard the awaited answer '{answer.phrase}' "
+            f"('{words}') where the decoder heard '{judged.text}' ({doubt})",
         )
 
     def _judged(self) -> Decoded:

@@ -9,7 +9,7 @@ from typing import Final
 
 import numpy as np
 
-from voicecoach.hearing.asr import Engine, Utterance
+from voicecoach.hearing.asr import Engine, HearsAgain, Utterance
 from voicecoach.hearing.asr.endpoint import (
     CHUNK_SAMPLES,
     END_S,
@@ -53,7 +53,9 @@ one (a TV, a conversation): a person on the mat says little but commands."""
 TALKING_ROOM_CONFIDENCE: Final = 0.9
 """The confidence a command needs in a talking room (the engine's own threshold is lower). A
 near miss there is not asked about ("Sorry, say that again?"): the talk is not said to the
-coach."""
+coach. Nor is a segment heard again by the engine's second opinion there (`HearsAgain`): what it
+takes keeps the verifier's probability, under the verifier's threshold and so, but for `low`'s
+threshold of a pain rating that was not asked for (0.96), under this one."""
 
 
 class RoomTalk:
@@ -84,6 +86,9 @@ class _Segment:
     denoiser: SegmentDenoiser
     next_partial_s: float = 0.0
     too_long: bool = False
+    heard_again: bool = False
+    """Whether the engine is given the segment's audio before noise suppression, to have it
+    heard again (`HearsAgain`): not in a talking room."""
     heard: list[Samples] = field(default_factory=list)
     """The segment's audio as heard (before denoising), for the input gain to learn from (kept
     only when it learns: live input)."""
@@ -127,6 +132,7 @@ class Recognizer:
         if endpointer not in ENDPOINTERS:
             raise ValueError(f"unknown endpointer {endpointer!r}")
         self.engine = engine
+        self._hears_again = engine if isinstance(engine, HearsAgain) else None
         self.partials = partials
         self.endpointer = endpointer
         self.denoiser = denoiser
@@ -234,7 +240,7 @@ class Recognizer:
         if (end - start) / SAMPLE_RATE > MAX_COMMAND_S:
             return []
         denoiser = SegmentDenoiser(self.denoiser)
-        self._segment = _Segment(start / SAMPLE_RATE, denoiser)
+        self._segment = self._new_segment(start / SAMPLE_RATE, denoiser)
         self._segments += 1
         self.engine.start()
         denoiser.warm_up(recording[max(0, start - round(WARM_UP_S * SAMPLE_RATE)) : start])
@@ -255,9 +261,8 @@ class Recognizer:
             speech_s = self._vad_origin_s + float(self._vad.speech_start)
             start_s = max(0.0, speech_s - PREROLL_S)
             denoiser = SegmentDenoiser(self.denoiser)
-            self._segment = _Segment(
-                start_s, denoiser, next_partial_s=self.time_s + PARTIAL_EVERY_S
-            )
+            self._segment = self._new_segment(start_s, denoiser)
+            self._segment.next_partial_s = self.time_s + PARTIAL_EVERY_S
             self._segments += 1
             self.engine.start()
             history_start_s = self.time_s - self._history.size / SAMPLE_RATE
@@ -282,12 +287,18 @@ class Recognizer:
             return
         yield self._finish(self._vad_origin_s + float(self._vad.speech_end))
 
+    def _new_segment(self, start_s: float, denoiser: SegmentDenoiser) -> _Segment:
+        again = self._hears_again is not None and not self.room.talking(start_s)
+        return _Segment(start_s, denoiser, heard_again=again)
+
     def _feed(self, samples: Samples) -> None:
         segment = self._segment
         if segment is None or segment.too_long or samples.size == 0:
             return
         if self.gain.adapts:
             segment.heard.append(samples)
+        if segment.heard_again and self._hears_again is not None:
+            self._hears_again.feed_undenoised(samples)
         clean = segment.denoiser.process(samples)
         if clean.size:
             self.engine.feed(clean)
