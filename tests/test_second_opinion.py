@@ -1,8 +1,8 @@
 """The second opinion (second_opinion.py): Moonshine tiny hears a segment the verifier rejected
 again, from its audio before noise suppression, and the decode is taken when both heard the same
-command, or when Moonshine heard word for word an answer the coach waits for. Real recognition on
-real recordings: CMU AN4's people saying "stop" (tests/data/human/an4), a Free Spoken Digit
-Dataset speaker saying "seven" (tests/data/human) and the test voices."""
+command, or when Moonshine heard word for word the pain rating the coach waits for. Real
+recognition on real recordings: CMU AN4's people saying "stop" (tests/data/human/an4), a Free
+Spoken Digit Dataset speaker saying "seven" (tests/data/human) and the test voices."""
 
 from __future__ import annotations
 
@@ -115,9 +115,10 @@ def test_an_awaited_answer_is_the_open_listeners_words_exactly(bundled_index: Co
     assert answer_heard("Stop.", rating, bundled_index) is None  # not an answer to it
     assert answer_heard("It's about a seven.", rating, bundled_index) is None  # not word for word
     assert answer_heard("", rating, bundled_index) is None
-    yes_or_no = frozenset({"yes", "no"})
-    heard = answer_heard("Yes.", yes_or_no, bundled_index)
-    assert heard is not None and heard.name == "yes"
+    # Yes or no is not taken from the listener's words alone (ANSWERS_IN_WORDS).
+    assert answer_heard("Yes.", frozenset({"yes", "no"}), bundled_index) is None
+    heard = answer_heard("Three.", frozenset({"rating", "yes", "no"}), bundled_index)
+    assert heard is not None and (heard.name, heard.slots) == ("rating", {"level": 3})
 
 
 def test_a_real_seven_the_decoder_hears_as_all_done_is_taken_as_the_answer(
