@@ -14,7 +14,7 @@ import pytest
 from tests.test_awaited import SECOND_OPINION
 from tests.test_human_commands import AN4
 from tests.test_human_commands import STOPS as REAL_STOPS
-from voicecoach.core.intents import CommandIndex, match
+from voicecoach.core.intents import CommandIndex, Intent, match
 from voicecoach.hearing.asr import Utterance
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.second_opinion import (
@@ -56,12 +56,16 @@ def test_the_open_listener_writes_down_real_people(
 
 def test_the_same_command_means_the_same_intent_and_slots(bundled_index: CommandIndex) -> None:
     phrase_of = {p.text: p for p in bundled_index.grammar.phrases()}
-    assert same_command("Hang on.", "hang on", phrase_of, bundled_index)
-    assert same_command("Pause the session, please.", "pause it", phrase_of, bundled_index)
-    assert not same_command("Pause.", "hold it for three", phrase_of, bundled_index)
-    assert not same_command("Hold it for four.", "hold it for three", phrase_of, bundled_index)
-    assert not same_command("", "pause it", phrase_of, bundled_index)
-    assert not same_command("Pause.", "not a sentence of the grammar", phrase_of, bundled_index)
+
+    def read(words: str) -> Intent | None:
+        return match(words, bundled_index)
+
+    assert same_command(read("Hang on."), "hang on", phrase_of)
+    assert same_command(read("Pause the session, please."), "pause it", phrase_of)
+    assert not same_command(read("Pause."), "hold it for three", phrase_of)
+    assert not same_command(read("Hold it for four."), "hold it for three", phrase_of)
+    assert not same_command(read(""), "pause it", phrase_of)
+    assert not same_command(read("Pause."), "not a sentence of the grammar", phrase_of)
 
 
 def test_a_real_stop_the_verifier_doubts_is_taken_at_once(bundled_index: CommandIndex) -> None:
@@ -109,15 +113,19 @@ def test_a_different_command_from_the_open_listener_leaves_a_rejection(
 
 def test_an_awaited_answer_is_the_open_listeners_words_exactly(bundled_index: CommandIndex) -> None:
     rating = frozenset({"rating"})
-    heard = answer_heard("Seven.", rating, bundled_index)
+
+    def read(words: str) -> Intent | None:
+        return match(words, bundled_index)
+
+    heard = answer_heard(read("Seven."), rating)
     assert heard is not None and (heard.name, heard.slots) == ("rating", {"level": 7})
-    assert answer_heard("Seven.", frozenset(), bundled_index) is None  # nothing was asked
-    assert answer_heard("Stop.", rating, bundled_index) is None  # not an answer to it
-    assert answer_heard("It's about a seven.", rating, bundled_index) is None  # not word for word
-    assert answer_heard("", rating, bundled_index) is None
+    assert answer_heard(read("Seven."), frozenset()) is None  # nothing was asked
+    assert answer_heard(read("Stop."), rating) is None  # not an answer to it
+    assert answer_heard(read("It's about a seven."), rating) is None  # not word for word
+    assert answer_heard(read(""), rating) is None
     # Yes or no is not taken from the listener's words alone (ANSWERS_IN_WORDS).
-    assert answer_heard("Yes.", frozenset({"yes", "no"}), bundled_index) is None
-    heard = answer_heard("Three.", frozenset({"rating", "yes", "no"}), bundled_index)
+    assert answer_heard(read("Yes."), frozenset({"yes", "no"})) is None
+    heard = answer_heard(read("Three."), frozenset({"rating", "yes", "no"}))
     assert heard is not None and (heard.name, heard.slots) == ("rating", {"level": 3})
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.grammar import Grammar, phrase_automaton
-from voicecoach.core.intents import CommandIndex, build_index
+from voicecoach.core.intents import CommandIndex, build_index, match
 from voicecoach.core.numbers import number_to_words
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
@@ -377,8 +377,9 @@ class PocketSphinxEngine:
             return judged
         segment = np.frombuffer(self.last_undenoised, dtype=np.int16)
         words = self.listener.transcribe(listened_part(segment))
+        heard = match(words, self._index)
         doubt = judged.reason.removeprefix("rejected: ")
-        if same_command(words, judged.text, self.phrase_of, self._index):
+        if same_command(heard, judged.text, self.phrase_of):
             return replace(
                 judged,
                 accepted=True,
@@ -386,7 +387,7 @@ class PocketSphinxEngine:
                 reason=f"accepted: {self.listener.name} heard the same command ('{words}') "
                 f"where the verifier was unsure ({doubt})",
             )
-        answer = answer_heard(words, self.awaited, self._index)
+        answer = answer_heard(heard, self.awaited)
         if answer is None:
             return judged
         return Decoded(

@@ -30,7 +30,7 @@ import numpy as np
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.grammar import Phrase
-from voicecoach.core.intents import CommandIndex, Intent, match
+from voicecoach.core.intents import Intent
 from voicecoach.hearing.asr.stream import PREROLL_S
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples
 
@@ -123,31 +123,22 @@ def load_open_listener() -> OpenListener | None:
     return MoonshineListener()
 
 
-def same_command(
-    open_text: str, decoded: str, phrase_of: Mapping[str, Phrase], index: CommandIndex
-) -> bool:
-    """Whether `open_text` (the open listener's words) means the command of the grammar's
-    sentence `decoded`: the same intent with the same slots."""
+def same_command(heard: Intent | None, decoded: str, phrase_of: Mapping[str, Phrase]) -> bool:
+    """Whether `heard` (the open listener's words, as `intents.match` read them) is the command
+    of the grammar's sentence `decoded`: the same intent with the same slots."""
     phrase = phrase_of.get(decoded)
-    if phrase is None or not open_text:
-        return False
-    heard = match(open_text, index)
-    if heard is None:
+    if phrase is None or heard is None:
         return False
     return (heard.name, dict(heard.slots)) == (phrase.intent, dict(phrase.slots))
 
 
-def answer_heard(open_text: str, awaited: frozenset[str], index: CommandIndex) -> Intent | None:
-    """The answer the coach waits for (an intent of `awaited` and of ANSWERS_IN_WORDS) that
-    `open_text` is word for word (a sentence of the grammar once normalised), or None. The
-    grammar decoder, whose best guess was something else, is then overruled: a person asked for
-    a pain rating says a number, and the open listener writes a bare number down more surely
-    than the decoder tells it from the other sentences of the grammar."""
-    if not open_text or not awaited & ANSWERS_IN_WORDS:
-        return None
-    heard = match(open_text, index)
+def answer_heard(heard: Intent | None, awaited: frozenset[str]) -> Intent | None:
+    """`heard` (the open listener's words, as `intents.match` read them) when it is an answer
+    the coach waits for (an intent of `awaited` and of ANSWERS_IN_WORDS) word for word (a
+    sentence of the grammar once normalised), else None. The grammar decoder, whose best guess
+    was something else, is then overruled: a person asked for a pain rating says a number, and
+    the open listener writes a bare number down more surely than the decoder tells it from the
+    other sentences of the grammar."""
     if heard is None or heard.score < EXACT_SCORE:
         return None
-    if heard.name not in awaited & ANSWERS_IN_WORDS:
-        return None
-    return heard
+    return heard if heard.name in awaited & ANSWERS_IN_WORDS else None

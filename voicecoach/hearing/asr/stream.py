@@ -261,8 +261,9 @@ class Recognizer:
             speech_s = self._vad_origin_s + float(self._vad.speech_start)
             start_s = max(0.0, speech_s - PREROLL_S)
             denoiser = SegmentDenoiser(self.denoiser)
-            self._segment = self._new_segment(start_s, denoiser)
-            self._segment.next_partial_s = self.time_s + PARTIAL_EVERY_S
+            self._segment = self._new_segment(
+                start_s, denoiser, next_partial_s=self.time_s + PARTIAL_EVERY_S
+            )
             self._segments += 1
             self.engine.start()
             history_start_s = self.time_s - self._history.size / SAMPLE_RATE
@@ -287,9 +288,11 @@ class Recognizer:
             return
         yield self._finish(self._vad_origin_s + float(self._vad.speech_end))
 
-    def _new_segment(self, start_s: float, denoiser: SegmentDenoiser) -> _Segment:
+    def _new_segment(
+        self, start_s: float, denoiser: SegmentDenoiser, next_partial_s: float = 0.0
+    ) -> _Segment:
         again = self._hears_again is not None and not self.room.talking(start_s)
-        return _Segment(start_s, denoiser, heard_again=again)
+        return _Segment(start_s, denoiser, next_partial_s, heard_again=again)
 
     def _feed(self, samples: Samples) -> None:
         segment = self._segment
