@@ -18,10 +18,12 @@ from voicecoach.core.intents import CommandIndex, Intent, match
 from voicecoach.hearing.asr import Utterance
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.second_opinion import (
+    ASK_FLOOR,
     MoonshineListener,
     answer_heard,
     listened_part,
     same_command,
+    worth_asking,
 )
 from voicecoach.hearing.asr.stream import recognize_samples, recording_recognizer
 from voicecoach.hearing.audio import Samples, read_wav, silence
@@ -33,6 +35,9 @@ TALK = ("go to the kitchen and get a spoon", "why did you do that")
 """Other speech, said one after the other, that makes the room a talking one."""
 SEVEN = Path(__file__).parent / "data" / "human" / "7_nicolas_48.wav"
 """A real "seven" that the grammar decoder hears as "all done" when a pain rating is awaited."""
+SURELY_NOT = TEST_CLIPS / "oov_ask your doctor if it is right for you@flite-awb-110.wav"
+"""Other speech the decoder hears as "let us start a figure four", which the verifier gives
+about 0.01, under ASK_FLOOR."""
 
 
 def recorded(path: Path) -> Samples:
@@ -104,11 +109,28 @@ def test_a_different_command_from_the_open_listener_leaves_a_rejection(
     fake = SaysPause()
     engine.listener = fake
     heard = recognize_samples(engine, recorded(OTHER_SPEECH))
-    assert heard and fake.asked == len(heard)
+    assert heard and fake.asked == sum(u.confidence >= ASK_FLOOR for u in heard)
     for utterance in heard:
         intent = match(utterance.text, bundled_index) if utterance.text else None
         if intent is None or intent.name != "pause":
             assert not utterance.accepted, utterance.reason
+
+
+def test_a_decode_the_verifier_is_all_but_sure_of_is_heard_again_only_for_a_rating(
+    bundled_index: CommandIndex,
+) -> None:
+    assert worth_asking(ASK_FLOOR, frozenset()) and not worth_asking(0.9 * ASK_FLOOR, frozenset())
+    assert worth_asking(0.0, frozenset({"rating"}))
+    assert not worth_asking(0.0, frozenset({"yes", "no"}))
+    engine = PocketSphinxEngine(bundled_index.grammar, index=bundled_index)
+    fake = SaysPause()
+    engine.listener = fake
+    (surely_not,) = recognize_samples(engine, recorded(SURELY_NOT))
+    assert surely_not.text and surely_not.confidence < ASK_FLOOR, surely_not.reason
+    assert fake.asked == 0 and not surely_not.accepted
+    engine.expect(frozenset({"rating"}))
+    (asked,) = recognize_samples(engine, recorded(SURELY_NOT))
+    assert fake.asked == 1 and not asked.accepted, asked.reason
 
 
 def test_an_awaited_answer_is_the_open_listeners_words_exactly(bundled_index: CommandIndex) -> None:

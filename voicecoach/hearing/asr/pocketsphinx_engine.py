@@ -33,6 +33,7 @@ from voicecoach.hearing.asr.second_opinion import (
     listened_part,
     load_open_listener,
     same_command,
+    worth_asking,
 )
 from voicecoach.hearing.asr.verifier import (
     DEFAULT_SENSITIVITY,
@@ -370,10 +371,11 @@ class PocketSphinxEngine:
         """`judged`, or, when it was rejected, taken after all if the open listener heard the
         same command in the segment's audio before noise suppression, or word for word an
         answer the coach is waiting for (`second_opinion.py`). Only when the stream gave that
-        audio (`feed_undenoised`; not in a talking room)."""
+        audio (`feed_undenoised`; not in a talking room), and the verifier was not all but sure
+        that it was no command (`worth_asking`)."""
         if judged.accepted or not judged.text or self.listener is None:
             return judged
-        if not self.last_undenoised:
+        if not self.last_undenoised or not worth_asking(judged.confidence, self.awaited):
             return judged
         segment = np.frombuffer(self.last_undenoised, dtype=np.int16)
         words = self.listener.transcribe(listened_part(segment))

@@ -49,6 +49,14 @@ set's tune half (Picovoice's words and RAVDESS's sentences, a third of them, hea
 answer is awaited) Moonshine's "Uh-huh" in a sentence was taken for a yes; "yeah", "okay" and
 "no" are what an open recogniser writes for an unclear short sound. With ratings alone the
 human digits gained the same (454 -> 471 of 500)."""
+ASK_FLOOR: Final = 0.03
+"""A decode the verifier gives less than this is not heard again, unless a pain rating is
+awaited (the answers rule takes a rating whatever the decoder heard): the open listener then
+almost never agrees with the decoder, and its run is a tenth of all the computing. On the
+development set (bench/devset.py, every rejected decode with Moonshine's words; a script outside
+the repository), of 683 decodes heard again, 98 were under 0.03 with no rating awaited, and
+hearing them again took no command, right or wrong; under 0.05, 138 and two wrong commands;
+under 0.1, 207 and four right ones."""
 EXACT_SCORE: Final = 100.0
 """`intents.match`'s score of words that are a sentence of the grammar."""
 LEAD_S: Final = 0.1
@@ -121,6 +129,12 @@ def load_open_listener() -> OpenListener | None:
     except ImportError:
         return None
     return MoonshineListener()
+
+
+def worth_asking(confidence: float, awaited: frozenset[str]) -> bool:
+    """Whether a rejected decode of this verifier `confidence` is heard again, while the coach
+    waits for the `awaited` answers (ASK_FLOOR)."""
+    return confidence >= ASK_FLOOR or bool(awaited & ANSWERS_IN_WORDS)
 
 
 def same_command(heard: Intent | None, decoded: str, phrase_of: Mapping[str, Phrase]) -> bool:
