@@ -371,8 +371,8 @@ class PocketSphinxEngine:
         """`judged`, or, when it was rejected, taken after all if the open listener heard the
         same command in the segment's audio before noise suppression, or word for word an
         answer the coach is waiting for (`second_opinion.py`). Only when the stream gave that
-        audio (`feed_undenoised`; not in a talking room), and the verifier was not all but sure
-        that it was no command (`worth_asking`)."""
+        audio (`feed_undenoised`; not in a talking room), and only when the verifier gave the
+        decode at least ASK_FLOOR or a rating is awaited (`worth_asking`)."""
         if judged.accepted or not judged.text or self.listener is None:
             return judged
         if not self.last_undenoised or not worth_asking(judged.confidence, self.awaited):
