@@ -4,7 +4,6 @@ about chunks loud enough to matter."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +12,8 @@ import pytest
 from voicecoach.core.intents import CommandIndex
 from voicecoach.hearing.asr import Decoded, Engine
 from voicecoach.hearing.asr.endpoint import (
+    BACKGROUND_CHUNKS,
     BACKGROUND_PERCENTILE,
-    BACKGROUND_WINDOW_S,
-    CHUNK_S,
     CHUNK_SAMPLES,
     FOREGROUND_MARGIN_DB,
     BackgroundLevel,
@@ -110,13 +108,12 @@ def test_the_loud_span_is_what_stands_out_from_the_recordings_background() -> No
 
 def test_the_background_is_the_percentile_numpy_gives_of_the_recent_levels() -> None:
     rng = np.random.default_rng(3)
-    for size in (1, 2, 5, 124, 125):
+    for size in (1, 2, 5, BACKGROUND_CHUNKS - 1, BACKGROUND_CHUNKS):
         levels = sorted(rng.uniform(20.0, 70.0, size).round(rng.integers(1, 16)).tolist())
         for percent in (0.0, BACKGROUND_PERCENTILE, 50.0, 100.0):
             assert sorted_percentile(levels, percent) == float(np.percentile(levels, percent))
     assert sorted_percentile([], BACKGROUND_PERCENTILE) == 0.0
     background = BackgroundLevel()
-    window = math.ceil(BACKGROUND_WINDOW_S / CHUNK_S)
     gains = np.repeat(rng.uniform(10.0, 3000.0, 300), CHUNK_SAMPLES)
     audio = to_int16(rng.normal(0.0, 1.0, gains.size) * gains)
     background.prime(chunk_levels(audio[: 40 * CHUNK_SAMPLES]))
@@ -124,8 +121,8 @@ def test_the_background_is_the_percentile_numpy_gives_of_the_recent_levels() -> 
     for start in range(0, audio.size, CHUNK_SAMPLES):
         background.add(audio[start : start + CHUNK_SAMPLES].tobytes())
         heard.append(background.level_db)
-        if len(heard) >= window:
-            recent = heard[-window:]
+        if len(heard) >= BACKGROUND_CHUNKS:
+            recent = heard[-BACKGROUND_CHUNKS:]
             assert background.background_db == float(np.percentile(recent, BACKGROUND_PERCENTILE))
 
 

@@ -49,6 +49,8 @@ FOREGROUND_MARGIN_DB: Final = 9.0
 END_MARGIN_DB: Final = 3.0
 """Hysteresis: speech goes on while chunks stay above background + margin - this."""
 BACKGROUND_WINDOW_S: Final = 4.0
+BACKGROUND_CHUNKS: Final = math.ceil(BACKGROUND_WINDOW_S / CHUNK_S)
+"""How many chunk levels the background is the percentile of (125)."""
 BACKGROUND_PERCENTILE: Final = 20.0
 LEVEL_SMOOTH_CHUNKS: Final = 3
 """Chunk levels are the mean power of the last this many chunks (about 0.1 s)."""
@@ -76,7 +78,7 @@ class BackgroundLevel:
 
     def __init__(self) -> None:
         self._powers: deque[float] = deque(maxlen=LEVEL_SMOOTH_CHUNKS)
-        self._levels: deque[float] = deque(maxlen=math.ceil(BACKGROUND_WINDOW_S / CHUNK_S))
+        self._levels: deque[float] = deque(maxlen=BACKGROUND_CHUNKS)
         self._sorted: list[float] = []
         """The same levels in order, for the percentile (np.percentile on every chunk cost 3%
         of all the computing in bench/asr.py's mix)."""
@@ -90,6 +92,7 @@ class BackgroundLevel:
         self._keep(self.level_db)
 
     def _keep(self, level_db: float) -> None:
+        """Adds a level to the window (and its sorted copy), dropping the oldest when full."""
         if len(self._levels) == self._levels.maxlen:
             del self._sorted[bisect_left(self._sorted, self._levels[0])]
         self._levels.append(level_db)
