@@ -188,27 +188,33 @@ class System:
     hears a file."""
 
 
+def with_front_end(engine: Engine) -> System:
+    """`engine` behind voicecoach's own front end: the Silero endpointer, RNNoise, and the
+    recording's background known from its first sample."""
+    return System(engine, "silero", "rnnoise", True)
+
+
 def make_system(key: str, grammar: Grammar, index: CommandIndex) -> System:
     if key == "voicecoach":
-        return System(PocketSphinxEngine(grammar, index=index), "silero", "rnnoise", True)
+        return with_front_end(PocketSphinxEngine(grammar, index=index))
     if key.startswith("voicecoach-"):  # at another sensitivity: voicecoach-low, voicecoach-high
         engine = PocketSphinxEngine(grammar, sensitivity=key.split("-", 1)[1], index=index)
-        return System(engine, "silero", "rnnoise", True)
+        return with_front_end(engine)
     if key == "no-second-opinion":
-        return System(PocketSphinxEngine(grammar, second_opinion=False), "silero", "rnnoise", True)
+        return with_front_end(PocketSphinxEngine(grammar, second_opinion=False))
     if key == "no-denoise":
         return System(PocketSphinxEngine(grammar, index=index), "silero", "none", True)
     if key == "no-rejection":
-        return System(PocketSphinxEngine(grammar, rejection="none"), "silero", "rnnoise", True)
+        return with_front_end(PocketSphinxEngine(grammar, rejection="none"))
     if key == "decoder":
-        return System(PocketSphinxEngine(grammar, rejection="decoder"), "silero", "rnnoise", True)
+        return with_front_end(PocketSphinxEngine(grammar, rejection="decoder"))
     if key == "naive":
         return System(JsgfEngine(grammar, most_words=2), "energy", "none", False)
     if key == "jsgf":
         return System(JsgfEngine(grammar), "energy", "none", False)
     if key == "full-lm":
         return System(FullLanguageModelEngine(grammar), "energy", "none", False)
-    return System(build_engine("vosk", grammar, index), "silero", "rnnoise", True)
+    return with_front_end(build_engine("vosk", grammar, index))
 
 
 @dataclass(frozen=True)
@@ -509,6 +515,13 @@ def recognise(
         system.engine.expect(frozenset())
 
 
+def first_command(
+    decisions: list[tuple[str | None, tuple[tuple[str, object], ...], float, float]],
+) -> tuple[str, tuple[tuple[str, object], ...]] | None:
+    """The first command (intent and slots) among a clip's decisions (`recognise`), if any."""
+    return next(((i, s) for i, s, _, _ in decisions if i is not None), None)
+
+
 def run_system(
     job: tuple[str, str, list[Clip], dict[str, Samples]],
 ) -> tuple[str, Tally]:
@@ -528,7 +541,7 @@ def run_system(
         decisions = list(recognise(system, samples, index, near_misses=near))
         tally.decode_s += time.process_time() - started
         tally.audio_s += samples.size / SAMPLE_RATE
-        got = next(((i, s) for i, s, _, _ in decisions if i is not None), None)
+        got = first_command(decisions)
         if clip.expect is None:
             right = got is None
             tally.near_missed[clip.row] += right and bool(near)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Final
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from asr import CASES, Clip, System, load_clip, recognise, test_clips
+from asr import CASES, Clip, first_command, load_clip, recognise, test_clips, with_front_end
 from devset import DEFAULT_OUT, dev_clips
 
 from voicecoach.core.catalog import load_catalog
@@ -102,15 +102,14 @@ def hear(job: tuple[list[Clip], int]) -> list[Heard]:
     grammar = load_grammar(load_catalog(), context="session")
     index = build_index(grammar)
     engine = NBestWitness(grammar, depth)
-    system = System(engine, "silero", "rnnoise", True)
+    system = with_front_end(engine)
     phrases = {p.text: p for p in grammar.phrases()}
     heard = []
     for number, clip in enumerate(clips, 1):
         assert clip.expect is not None
         engine.forget()
         engine.expect(clip.awaited)
-        decisions = list(recognise(system, load_clip(clip), index))
-        taken = next(((i, s) for i, s, _, _ in decisions if i is not None), None)
+        taken = first_command(list(recognise(system, load_clip(clip), index)))
         heard.append(
             Heard(
                 clip.row,
