@@ -27,8 +27,9 @@ Audio (rows):
   commands and other speech, clean, in pink noise at 10 dB and babble at 15 dB; the clean
   commands again in *continuous* noise (3 s of it before the command and 1.5 s after, as in a
   room with a fan or a TV on); and, with --human DIR, real people: words that are commands
-  (digits answer the pain question, and are heard as after it: Session.awaited), words that
-  are not, and sentences: the "eval" half of
+  (digits answer the pain question, and are heard as after it: Session.awaited), as recorded
+  and again in the same continuous pink noise and babble as the test clips, words that are
+  not, and sentences: the "eval" half of
   the human set only (bench/humanset.py), speakers the verifier never trained on. The words
   and sentences are heard a second time as if the coach had just asked a question (in turn,
   the pain question and "shall we end the session?"), when answers are taken more readily.
@@ -400,6 +401,16 @@ def human_clips(
         clips.append(
             Clip(name, expect, slots, recording.path, "human", awaited=awaited, pad_s=pad_s)
         )
+        if expect is not None:
+            # The same command in a room with a fan, or people talking, on (as the test clips'
+            # continuous rows): real voices in noise.
+            for noise, condition in (("pink", "pink 10 dB"), ("babble", "babble 15 dB")):
+                clips.append(
+                    Clip(
+                        f"{name}, {condition}, continuous", expect, slots, recording.path,
+                        noise, number, awaited=awaited,
+                    )
+                )  # fmt: skip
         if expect is None:
             # The same speech while the coach waits for an answer (in turn: a pain rating, yes
             # or no), when an answer is taken more readily.

@@ -7,10 +7,12 @@ words of bench/data/verifier_negatives.txt) in the held-out voices
 and in three-talker babble at 15 dB (training voices saying train_verifier.py's talkers' texts)
 that runs from 2-3 s before the command to 1 s after it; with --human DIR it adds every third
 digit of the human set's *tune* half (bench/humanset.py: the Free Spoken Digit Dataset speakers
-the verifier trains on), which answers the pain question. `measure` runs bench/asr.py's systems
-on it and prints the share right per condition (the "no-rejection" system shows what the
-decoder gets right before the verifier) and, with --tv-minutes, the false commands per hour in
-the clean other speech joined into a TV-like stream and three-talker babble. The other speech
+the verifier trains on), which answers the pain question, and every other one of those again in
+continuous pink noise at 10 dB and babble at 15 dB (from 2-3 s before the digit to 1 s after).
+`measure` runs bench/asr.py's systems on it and prints the share right per condition (the
+"no-rejection" system shows what the decoder gets right before the verifier) and, with
+--tv-minutes, the false commands per hour in the clean other speech joined into a TV-like
+stream and three-talker babble. The other speech
 is heard twice: as it comes, and while the coach waits for an answer (a pain rating, or yes or
 no), when answers are taken more readily.
 
@@ -31,7 +33,7 @@ import numpy as np
 
 from voicecoach.core.labelled import read_labelled
 from voicecoach.core.session import awaited_as_answer
-from voicecoach.hearing.audio import SAMPLE_RATE, Samples, to_int16, write_wav
+from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, to_int16, write_wav
 from voicecoach.hearing.synthetic import (
     HELD_OUT_VOICES,
     active_rms,
@@ -54,6 +56,8 @@ DEFAULT_OUT = ROOT / "out" / "dev"
 SIZES = {"clean": (200, 100), "pink": (120, 50), "babble": (120, 50)}
 """Per condition: command clips, clips of other speech (half sentences, half everyday words)."""
 HUMAN_EVERY = 3
+HUMAN_IN_NOISE_EVERY = 2
+"""Of the human digits taken, every second is also heard in pink noise and in babble."""
 MANIFEST_FIELDS = ["path", "text", "intent", "slots", "condition", "voice"]
 
 Row = tuple[int, str, str, str, str]
@@ -87,16 +91,28 @@ def render(row: Row) -> Samples:
     if condition == "pink":
         return mix_at_snr(speech, pink_noise(speech.size, number), 10.0)
     if condition == "babble":
-        rng = np.random.default_rng(1000 + number)
+        return in_room(speech, "babble", 1000 + number)
+    return speech
+
+
+def in_room(speech: Samples, noise_kind: str, seed: int) -> Samples:
+    """`speech` with 2-3 s before it and 1 s after, all under continuous noise: pink at 10 dB,
+    or three-talker babble of training voices (train_verifier.py's talkers' texts) at 15 dB
+    below the speech's active level."""
+    rng = np.random.default_rng(seed)
+    if noise_kind == "babble":
         chosen = rng.choice(len(TALKER_TEXTS), 3, replace=False)
         talkers = [synthesize(TALKER_TEXTS[i], training_voice(rng)) for i in chosen]
-        lead = np.zeros(int(rng.integers(2 * SAMPLE_RATE, 3 * SAMPLE_RATE)), np.int16)
-        audio = np.concatenate([lead, speech, np.zeros(SAMPLE_RATE, np.int16)])
+    lead = np.zeros(int(rng.integers(2 * SAMPLE_RATE, 3 * SAMPLE_RATE)), np.int16)
+    audio = np.concatenate([lead, speech, np.zeros(SAMPLE_RATE, np.int16)])
+    if noise_kind == "babble":
         offset = int(rng.integers(SAMPLE_RATE))
         noise = babble(talkers, audio.size + SAMPLE_RATE)[offset:][: audio.size]
-        gain = active_rms(speech) / float(np.sqrt(np.mean(noise**2)) or 1.0) / 10 ** (15 / 20)
-        return to_int16(np.clip(audio + gain * noise, -32000, 32000))
-    return speech
+        snr_db = 15.0
+    else:
+        noise, snr_db = pink_noise(audio.size, seed), 10.0
+    gain = active_rms(speech) / float(np.sqrt(np.mean(noise**2)) or 1.0) / 10 ** (snr_db / 20)
+    return to_int16(np.clip(audio + gain * noise, -32000, 32000))
 
 
 def _build_one(job: tuple[Row, Path]) -> list[str]:
@@ -108,16 +124,25 @@ def _build_one(job: tuple[Row, Path]) -> list[str]:
     return [name, text, intent, slots, condition, voice.id]
 
 
-def human_rows(folder: Path) -> list[list[str]]:
+def human_rows(folder: Path, out: Path) -> list[list[str]]:
+    """Every third digit of the tune half, as recorded; every other one of those also in
+    continuous pink noise and babble (`in_room`), written to `out`."""
     recordings = read_human_set(folder)
     digits = [r for r in recordings if r.half == "tune" and r.speaker.startswith("fsdd-")]
     rows = []
-    for recording in digits[::HUMAN_EVERY]:
+    for number, recording in enumerate(digits[::HUMAN_EVERY]):
         level = recording.digit
         if level is None:
             continue
         path = str(recording.path.resolve())
         rows.append([path, recording.text, "rating", f"level={level}", "human", recording.speaker])
+        if number % HUMAN_IN_NOISE_EVERY:
+            continue
+        for noise_kind in ("pink", "babble"):
+            name = f"h{number:04d}_{noise_kind}.wav"
+            write_wav(out / name, in_room(read_wav(recording.path), noise_kind, 5000 + number))
+            rating = ["rating", f"level={level}"]
+            rows.append([name, recording.text, *rating, f"human {noise_kind}", recording.speaker])
     return rows
 
 
@@ -132,7 +157,7 @@ def build(out: Path, human: Path | None, workers: int) -> None:
             if number % 50 == 0:
                 print(f"  {number}/{len(jobs)} clips", file=sys.stderr, flush=True)
     if human is not None:
-        written += human_rows(human)
+        written += human_rows(human, out)
     with (out / "manifest.tsv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter="\t")
         writer.writerow(MANIFEST_FIELDS)

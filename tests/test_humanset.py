@@ -73,6 +73,17 @@ def test_builds_manifest_and_16khz_recordings(sources: Path, tmp_path: Path) -> 
         middle = samples[len(samples) // 4 : -len(samples) // 4]  # away from the edges
         assert np.sqrt(np.mean(middle**2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.02)
 
+    # bench/asr.py hears the eval half's digit as a rating, as recorded and again in continuous
+    # pink noise and babble; the sentence is never a command.
+    index = build_index(load_grammar(load_catalog(), context="session"))
+    heard = [(c.row, c.expect, c.setting) for c in asr.human_clips(out, index, every=1)]
+    assert heard[:3] == [
+        ("human commands", "rating", "human"),
+        ("human commands, pink 10 dB, continuous", "rating", "pink"),
+        ("human commands, babble 15 dB, continuous", "rating", "babble"),
+    ]
+    assert all(expect is None for _, expect, _ in heard[3:])
+
     sources_md = (out / "SOURCES.md").read_text(encoding="utf-8")
     assert (
         "https://github.com/Jakobovski/free-spoken-digit-dataset: CC BY-SA 4.0; 2 files"
