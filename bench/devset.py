@@ -12,9 +12,8 @@ continuous pink noise at 10 dB and babble at 15 dB (from 2-3 s before the digit 
 `measure` runs bench/asr.py's systems on it and prints the share right per condition (the
 "no-rejection" system shows what the decoder gets right before the verifier) and, with
 --tv-minutes, the false commands per hour in the clean other speech joined into a TV-like
-stream and three-talker babble. The other speech
-is heard twice: as it comes, and while the coach waits for an answer (a pain rating, or yes or
-no), when answers are taken more readily.
+stream and three-talker babble. The other speech is heard twice: as it comes, and while the
+coach waits for an answer (a pain rating, or yes or no), when answers are taken more readily.
 
     .venv/bin/python bench/devset.py build [--out out/dev] [--human DIR]
     .venv/bin/python bench/devset.py measure [--dev out/dev] [--systems voicecoach,no-rejection]

@@ -12,7 +12,7 @@ import pytest
 
 from voicecoach.core.intents import CommandIndex
 from voicecoach.hearing.asr import pocketsphinx_engine
-from voicecoach.hearing.asr.pocketsphinx_engine import EDGES_S, PocketSphinxEngine, edges_talk
+from voicecoach.hearing.asr.pocketsphinx_engine import EDGE_SAMPLES, PocketSphinxEngine, edges_talk
 from voicecoach.hearing.asr.silero import SileroVad
 from voicecoach.hearing.asr.stream import recognize_samples
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, silence, to_int16
@@ -64,13 +64,13 @@ def test_a_real_digit_in_babble_is_taken_once_its_talking_edges_are_left_out(
 
 def test_edges_talk_when_they_hold_speech_and_not_when_they_are_quiet() -> None:
     vad = SileroVad()
-    head, tail = (round(s * SAMPLE_RATE) for s in EDGES_S)
+    head, _ = EDGE_SAMPLES
     digit = read_wav(HUMAN / "3_theo_1.wav")
     quiet_edges = np.concatenate([silence(0.25), digit, silence(0.3)])
-    assert not edges_talk(vad, quiet_edges, head, tail)
+    assert not edges_talk(vad, quiet_edges)
     talk = read_wav(TEST_CLIPS / TALKERS[0])
     start = talk.size // 2
     talking_edges = np.concatenate(
         [talk[start - round(0.25 * SAMPLE_RATE) : start], digit, talk[start : start + head * 2]]
     )
-    assert edges_talk(vad, talking_edges, head, tail)
+    assert edges_talk(vad, talking_edges)

@@ -82,6 +82,8 @@ mixed recording, 23 of 40 against 8 of 40 with a quarter of a second of babble o
 (26 of 40 clean). Decoding every segment so lost real people's digits in pink noise (233 -> 218
 of 250 taken), where the edges hold only noise: so only a rejected segment whose edges talk is
 decoded again."""
+EDGE_SAMPLES: Final = (round(EDGES_S[0] * SAMPLE_RATE), round(EDGES_S[1] * SAMPLE_RATE))
+"""EDGES_S in samples."""
 EDGE_TALK: Final = 0.5
 """Silero VAD's mean speech probability over a segment's first or last EDGES_S above which its
 edges are taken to hold talk (the segment is heard by Silero from its start, so its state is
@@ -243,9 +245,10 @@ def acoustic_log_score(segments: Any) -> tuple[float, int]:
     return total, frames
 
 
-def edges_talk(vad: SileroVad, segment: Samples, head: int, tail: int) -> bool:
-    """Whether Silero, hearing `segment` from its start, finds talk in its first `head` or last
-    `tail` samples (a mean speech probability of at least EDGE_TALK over their chunks)."""
+def edges_talk(vad: SileroVad, segment: Samples) -> bool:
+    """Whether Silero, hearing `segment` from its start, finds talk in its first or last
+    EDGES_S (a mean speech probability of at least EDGE_TALK over their chunks)."""
+    head, tail = EDGE_SAMPLES
     vad.reset()
     chunks = segment.size // CHUNK_SAMPLES
     probabilities = [
@@ -417,11 +420,11 @@ class PocketSphinxEngine:
         last EDGES_S when they hold talk (`edges_talk`) and that decode is taken. The last
         segment's audio, words and features stay those of the first decode unless it is."""
         segment = np.frombuffer(self.last_segment, dtype=np.int16)
-        head, tail = (round(s * SAMPLE_RATE) for s in EDGES_S)
+        head, tail = EDGE_SAMPLES
         short_enough = segment.size <= EDGE_MAX_S * SAMPLE_RATE
         if not short_enough or segment.size - head - tail < EDGE_MIN_S * SAMPLE_RATE:
             return heard
-        if not edges_talk(self._edge_vad, segment, head, tail):
+        if not edges_talk(self._edge_vad, segment):
             return heard
         kept = (
             self.last_segment, self.last_words, self.last_phones, self.last_features,
