@@ -37,14 +37,14 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 from voicecoach.core.catalog import load_catalog
 from voicecoach.core.grammar import load_grammar
-from voicecoach.core.intents import CommandIndex, build_index, match
+from voicecoach.core.intents import build_index
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.second_opinion import listened_part
@@ -52,6 +52,7 @@ from voicecoach.hearing.audio import SAMPLE_RATE, Samples
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asr import Clip, load_clip, make_system, recognise
+from ceiling import command_of
 from devset import dev_clips
 
 N_FFT: Final = 400
@@ -159,11 +160,6 @@ class Heard:
     audio: Samples
 
 
-def command_of(text: str, index: CommandIndex) -> tuple[str, dict[str, Any]] | None:
-    heard = match(text, index)
-    return (heard.name, dict(heard.slots)) if heard is not None else None
-
-
 def hear(job: tuple[list[Clip], dict[str, str]]) -> list[Heard]:
     """Every clip heard as bench/asr.py hears it; each segment's first decode kept."""
     clips, voices = job
@@ -195,11 +191,11 @@ def hear(job: tuple[list[Clip], dict[str, str]]) -> list[Heard]:
         engine.expect(clip.awaited)
         firsts.clear()
         list(recognise(system, load_clip(clip), index))
-        expected = (clip.expect, dict(clip.slots)) if clip.expect else None
         for decoded, audio in firsts:
             if not decoded.text or audio.size < SAMPLE_RATE // 10:
                 continue
-            right = expected is not None and command_of(decoded.text, index) == expected
+            said = command_of(engine.phrase_of[decoded.text])
+            right = clip.expect is not None and said == (clip.expect, clip.slots)
             voice = voices.get(clip.path.name, clip.path.name)
             other = clip.expect is None
             row, awaited = clip.row, bool(clip.awaited)
