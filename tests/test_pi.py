@@ -68,6 +68,7 @@ def test_the_second_opinion_can_be_turned_off() -> None:
     engine = result.stdout.splitlines()[3]
     assert engine.startswith("ok   speech engine: pocketsphinx"), result.stdout
     assert "second opinion" not in engine
+    assert engine.endswith("word check whisper tiny.en"), engine  # it is part of the verifier
 
 
 def test_flags_override_the_config(tmp_path: Path) -> None:
@@ -117,7 +118,9 @@ def test_doctor_reports_each_check_and_fails_without_audio_devices() -> None:
     for name, line in zip(names, lines, strict=False):
         assert f" {name}: " in line, lines
     assert lines[3].startswith("ok   speech engine: pocketsphinx")
-    assert lines[3].endswith(", sensitivity high, second opinion moonshine tiny-en")
+    assert lines[3].endswith(
+        ", sensitivity high, second opinion moonshine tiny-en, word check whisper tiny.en"
+    )
     assert lines[4].startswith("ok   voice activity detector: Silero VAD")
     if result.returncode == 1:
         failed = [line for line in lines if line.startswith("FAIL")]

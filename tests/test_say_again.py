@@ -20,11 +20,11 @@ from voicecoach.hearing.audio import Samples, silence, write_wav
 from voicecoach.hearing.recognition import understand
 from voicecoach.hearing.synthetic import TEST_VOICES, synthesize
 
-TEXTS = ("next exercise", "what's next", "make it easier", "slow down", "skip this one")
+TEXTS = ("next exercise", "what's next", "make it easier", "slow down", "pause")
 VOICES = [
     v
     for v in TEST_VOICES
-    if v.id in ("espeak-en-gb-f2-165-60", "espeak-en-us-Annie-155-50", "espeak-en-us-nyc-m5-170-35")
+    if v.id in ("espeak-en-us-m3-150-45", "espeak-en-us-belinda-160-65", "flite-awb-110")
 ]
 
 

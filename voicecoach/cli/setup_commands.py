@@ -108,11 +108,14 @@ def cmd_doctor(options: Options) -> int:
         sensitivity = f", sensitivity {verifier.sensitivity}" if verifier is not None else ""
         listener = getattr(built, "listener", None)
         second = f", second opinion {listener.name}" if listener is not None else ""
+        check = getattr(built, "word_check", None)
+        words = f", word check {check.name}" if check is not None else ""
         return (
             f"{built.name}"
             + (f", model {model}" if model else " (model from its wheel)")
             + sensitivity
             + second
+            + words
         )
 
     fix = "pip install pocketsphinx, or see models/README.md for a Vosk model"

@@ -43,6 +43,7 @@ from voicecoach.hearing.asr.verifier import (
     load_verifier,
     word_llr,
 )
+from voicecoach.hearing.asr.word_check import load_word_check
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, silence
 
 COMMANDS_SEARCH: Final = "commands"
@@ -278,13 +279,17 @@ class PocketSphinxEngine:
         rejection: Rejection = "verifier",
         sensitivity: str = DEFAULT_SENSITIVITY,
         second_opinion: bool = True,
+        word_check: bool = True,
         index: CommandIndex | None = None,
     ) -> None:
         """`sensitivity` (verifier.SENSITIVITIES): how readily the verifier takes a command;
         `second_opinion`: whether a decode the verifier rejects is heard again by the open
         listener (`second_opinion.py`), when its wheel is installed; `index`: the grammar's
         command index, which the second opinion reads the listener's words with, when the caller
-        has built it already (else it is built here: about a quarter of a second)."""
+        has built it already (else it is built here: about a quarter of a second); `word_check`:
+        whether Whisper checks each decoded sentence (`word_check.py`, the verifier's `word_fit`)
+        when its wheels are installed and a verdict can use it (not with the decoder's own
+        model)."""
         self.grammar = grammar
         self.rejection = rejection
         self.confidence: ConfidenceModel | None = None
@@ -303,6 +308,7 @@ class PocketSphinxEngine:
             self.listener = load_open_listener()
         if self.listener is not None:
             self._index = index or build_index(grammar)
+        self.word_check = load_word_check() if word_check and rejection != "decoder" else None
         paths = model_paths()
         words = grammar.words()
         dictionary = read_dictionary(paths["dict"])
@@ -386,7 +392,7 @@ class PocketSphinxEngine:
         self._segment.append(samples.tobytes())
 
     def feed_undenoised(self, samples: Samples) -> None:
-        if self.listener is not None:
+        if self.listener is not None or self.word_check is not None:
             self._undenoised.append(samples.tobytes())
 
     def _decode_segment(self, audio: bytes) -> None:
@@ -541,6 +547,14 @@ class PocketSphinxEngine:
             self._pooled = embedder.pooled(segment)
         return self._pooled
 
+    def _word_fit(self, phrase: str) -> dict[str, float]:
+        """Whisper's fit of the decoded sentence to the audio the second opinion hears (none
+        without the check or that audio: the verifier then takes the feature's mean)."""
+        if self.word_check is None or not self.last_undenoised:
+            return {}
+        heard = listened_part(np.frombuffer(self.last_undenoised, dtype=np.int16))
+        return {"word_fit": self.word_check.mean_log_probability(heard, phrase)}
+
     def _decode_and_judge(self) -> Decoded:
         """Decodes the last segment with the active search and judges the decode."""
         self._decode_segment(self.last_segment)
@@ -548,6 +562,7 @@ class PocketSphinxEngine:
         if phrase is not None:
             features.update(self._phone_loop_features(self.last_segment))
             features.update(word_llr(self.last_words, self.last_phones))
+            features.update(self._word_fit(phrase))
         self.last_features = features
         if phrase is None:
             return Decoded("", 0.0, accepted=False, reason="rejected: no whole command decoded")

@@ -43,7 +43,9 @@ EMBEDDING_FEATURES: Final = (
     "embedding_entropy",
 )  # fmt: skip
 WORD_FEATURES: Final = ("word_llr_min", "word_llr_mean")
-FUSION_FEATURES: Final = DECODER_FEATURES + WORD_FEATURES + EMBEDDING_FEATURES
+WHISPER_FEATURES: Final = ("word_fit",)
+"""Whisper's mean token log probability of the decoded sentence (word_check.py)."""
+FUSION_FEATURES: Final = DECODER_FEATURES + WORD_FEATURES + EMBEDDING_FEATURES + WHISPER_FEATURES
 FUSION_HIDDEN: Final = 16
 """Hidden units of the fusion network. Measured by bench/verifier_trials.py (the training
 segments split in two by text or speaker, each half judged by a verifier fitted on the other,
@@ -496,6 +498,9 @@ class Verifier:
         values = {name: float(decoder_features.get(name, 0.0)) for name in DECODER_FEATURES}
         for name in WORD_FEATURES:
             values[name] = float(decoder_features.get(name, NO_WORD_LLR))
+        for name in WHISPER_FEATURES:
+            if name in decoder_features:  # else the fusion takes its mean (FusionNetwork.table)
+                values[name] = float(decoder_features[name])
         ranked = np.sort(np.asarray(probabilities, dtype=np.float64))[::-1]
         values["embedding_margin"] = log(float(ranked[0])) - log(float(ranked[1]))
         values["embedding_entropy"] = float(-np.sum(ranked * np.log(np.maximum(ranked, 1e-12))))

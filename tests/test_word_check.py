@@ -1,0 +1,96 @@
+"""Whisper's word-by-word check (word_check.py) on real recordings, and how the verifier takes
+its `word_fit`: from the engine for every whole decode, and as the feature's mean where it is
+missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicecoach.core.grammar import Grammar
+from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
+from voicecoach.hearing.asr.stream import recognize_samples
+from voicecoach.hearing.asr.verifier import WHISPER_FEATURES, load_verifier
+from voicecoach.hearing.asr.word_check import (
+    MELS,
+    WINDOW_FRAMES,
+    WhisperCheck,
+    frames_given,
+    log_mel,
+    written,
+)
+from voicecoach.hearing.audio import read_wav
+
+AUDIO = Path(__file__).parent / "audio" / "en"
+
+
+@pytest.fixture(scope="module")
+def check() -> WhisperCheck:
+    return WhisperCheck()
+
+
+def test_log_mel_is_the_start_of_whispers_window() -> None:
+    speech = read_wav(AUDIO / "how long is left@flite-awb-110.wav")
+    features, held = log_mel(speech)
+    assert held == speech.size // 160
+    assert features.shape == (MELS, frames_given(held))
+    whole, _ = log_mel(speech, WINDOW_FRAMES)
+    assert whole.shape == (MELS, WINDOW_FRAMES)
+    assert np.array_equal(features, whole[:, : features.shape[1]])
+    assert np.all(np.isfinite(whole))
+
+
+def test_written_as_whisper_writes() -> None:
+    assert written("i'm done for today") == "I'm done for today"
+    assert written("can i skip this") == "Can I skip this"
+
+
+@pytest.mark.parametrize(
+    ("clip", "own", "other"),
+    [
+        ("how long is left@flite-awb-110.wav", "how long is left", "let's do the bird dog"),
+        ("pause@espeak-en-gb-scotland-m1-140-40.wav", "pause", "repeat"),
+    ],
+)
+def test_a_recording_fits_its_own_sentence_better(
+    check: WhisperCheck, clip: str, own: str, other: str
+) -> None:
+    samples = read_wav(AUDIO / clip)
+    fits = check.mean_log_probability(samples, own), check.mean_log_probability(samples, other)
+    assert fits[0] > fits[1] + 2.0
+
+
+def test_a_segment_asked_about_again_gets_the_same_fit_and_another_its_own(
+    check: WhisperCheck,
+) -> None:
+    pause = read_wav(AUDIO / "pause@espeak-en-gb-scotland-m1-140-40.wav")
+    other = read_wav(AUDIO / "how long is left@flite-awb-110.wav")
+    first = check.mean_log_probability(pause, "pause")
+    elsewhere = check.mean_log_probability(other, "pause")
+    assert check.mean_log_probability(pause.copy(), "pause") == first
+    assert elsewhere < first - 2.0
+
+
+def test_the_engine_gives_the_verifier_whispers_fit_of_each_whole_decode(
+    bundled_grammar: Grammar,
+) -> None:
+    engine = PocketSphinxEngine(bundled_grammar, second_opinion=False)
+    assert engine.word_check is not None
+    heard = recognize_samples(engine, read_wav(AUDIO / "how long is left@flite-awb-110.wav"))
+    assert [u.text for u in heard] == ["how long is left"]
+    assert set(WHISPER_FEATURES) <= set(engine.last_features)
+    assert engine.last_features["word_fit"] > -2.0
+
+
+def test_the_verifier_takes_the_mean_fit_where_whispers_is_missing() -> None:
+    verifier = load_verifier()
+    assert set(WHISPER_FEATURES) <= set(verifier.fusion.features)
+    probabilities = np.full(len(verifier.classifier.classes), 1 / len(verifier.classifier.classes))
+    values = verifier.fusion_features({}, probabilities, verifier.classifier.classes, "pause")
+    assert "word_fit" not in values
+    mean = dict(zip(verifier.fusion.features, verifier.fusion.mean, strict=True))["word_fit"]
+    assert verifier.fusion.probability(values) == pytest.approx(
+        verifier.fusion.probability({**values, "word_fit": float(mean)})
+    )
