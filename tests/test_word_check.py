@@ -4,6 +4,7 @@ missing."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from voicecoach.hearing.asr.word_check import (
     WINDOW_FRAMES,
     WhisperCheck,
     frames_given,
+    load_word_check,
     log_mel,
     written,
 )
@@ -94,3 +96,15 @@ def test_the_verifier_takes_the_mean_fit_where_whispers_is_missing() -> None:
     assert verifier.fusion.probability(values) == pytest.approx(
         verifier.fusion.probability({**values, "word_fit": float(mean)})
     )
+
+
+def test_without_its_wheels_there_is_no_check_and_the_engine_judges_without_it(
+    bundled_grammar: Grammar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # import ctranslate2: ImportError
+    assert load_word_check() is None
+    engine = PocketSphinxEngine(bundled_grammar, second_opinion=False)
+    assert engine.word_check is None
+    heard = recognize_samples(engine, read_wav(AUDIO / "how long is left@flite-awb-110.wav"))
+    assert [u.text for u in heard] == ["how long is left"]
+    assert "word_fit" not in engine.last_features
