@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.core.grammar import Grammar
+from voicecoach.core.catalog import Catalog
+from voicecoach.core.grammar import Grammar, load_grammar
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.stream import recognize_samples
 from voicecoach.hearing.asr.verifier import WHISPER_FEATURES, load_verifier
@@ -108,3 +109,17 @@ def test_without_its_wheels_there_is_no_check_and_the_engine_judges_without_it(
     heard = recognize_samples(engine, read_wav(AUDIO / "how long is left@flite-awb-110.wav"))
     assert [u.text for u in heard] == ["how long is left"]
     assert "word_fit" not in engine.last_features
+
+
+def test_a_question_the_verifier_does_not_know_is_not_checked(
+    bundled_catalog: Catalog,
+) -> None:
+    """`ask`'s questions of the history are judged by the decoder's own model, so Whisper is not
+    asked about them (its "what's next" is a session command, judged and checked as one)."""
+    engine = PocketSphinxEngine(load_grammar(bundled_catalog, context="ask"))
+    assert engine.word_check is not None
+    clip = "what did i do last time@espeak-en-us-nyc-m5-170-35.wav"  # not a session command
+    question = read_wav(AUDIO.parent / "questions" / clip)
+    heard = recognize_samples(engine, question)
+    assert [u.text for u in heard if u.accepted], [u.reason for u in heard]
+    assert engine.last_features and "word_fit" not in engine.last_features

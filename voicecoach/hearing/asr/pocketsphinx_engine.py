@@ -562,13 +562,16 @@ class PocketSphinxEngine:
         if phrase is not None:
             features.update(self._phone_loop_features(self.last_segment))
             features.update(word_llr(self.last_words, self.last_phones))
-            features.update(self._word_fit(phrase))
         self.last_features = features
         if phrase is None:
             return Decoded("", 0.0, accepted=False, reason="rejected: no whole command decoded")
         verifier = self.verifier
         said = self.phrase_of[phrase]
         decoded = class_of(said.intent, said.slots)
+        if verifier is None or decoded in verifier.classifier.classes:
+            # Only where the verifier judges, or every decode's features are kept (training):
+            # the questions of `ask` are judged by the decoder's own model.
+            features.update(self._word_fit(phrase))
         if (
             verifier is not None
             and self.embedder is not None
