@@ -568,15 +568,12 @@ class PocketSphinxEngine:
         verifier = self.verifier
         said = self.phrase_of[phrase]
         decoded = class_of(said.intent, said.slots)
-        if verifier is None or decoded in verifier.classifier.classes:
+        known = verifier is None or decoded in verifier.classifier.classes
+        if known:
             # Only where the verifier judges, or every decode's features are kept (training):
             # the questions of `ask` are judged by the decoder's own model.
             features.update(self._word_fit(phrase))
-        if (
-            verifier is not None
-            and self.embedder is not None
-            and decoded in verifier.classifier.classes
-        ):
+        if verifier is not None and self.embedder is not None and known:
             awaited = said.intent in self.awaited
             pooled = self._segment_embedding(self.embedder)
             verdict = verifier.judge(features, pooled, decoded, awaited=awaited)

@@ -86,7 +86,9 @@ def log_mel(samples: Samples, frames: int | None = None) -> tuple[npt.NDArray[np
     audio = samples.astype(np.float32)[: WINDOW_FRAMES * HOP] / 32768.0
     frames_held = min(WINDOW_FRAMES, audio.size // HOP)
     count = frames_given(frames_held) if frames is None else frames
-    audio = np.pad(audio, (0, WINDOW_FRAMES * HOP - audio.size))
+    # The window's silence after the audio, only as far as the frames computed reach (all of
+    # it when they are the whole window, whose end is then reflected as Whisper does).
+    audio = np.pad(audio, (0, max(count * HOP, audio.size) - audio.size))
     audio = np.pad(audio, (N_FFT // 2, N_FFT // 2), mode="reflect")
     windows = np.lib.stride_tricks.sliding_window_view(audio, N_FFT)[::HOP][:count]
     power = np.abs(np.fft.rfft(windows * HANN, axis=1)) ** 2
