@@ -4,8 +4,11 @@ Systems (columns):
   voicecoach   the embedded default: the front end (noise floor, RNNoise), the Silero
                endpointer that tracks the room's background, PocketSphinx on the command
                grammar, the verifier (decoder scores fused with the speech embedding), and
-               a second opinion on what it rejects (Moonshine tiny, second_opinion.py)
+               a second opinion on what it rejects (Whisper tiny.en, then Moonshine tiny,
+               second_opinion.py)
   no-second-opinion  the same without the second opinion (as before December 6, later)
+  whisper-listener, moonshine-listener
+               the same with one open listener of the second opinion only
   voicecoach-low, voicecoach-high
                the same at the verifier's other sensitivities (--sensitivity)
   no-denoise   the same without RNNoise
@@ -116,6 +119,8 @@ SYSTEM_NAMES = {
     "voicecoach-high": "sensitivity high",
     "no-denoise": "no RNNoise",
     "no-second-opinion": "no second opinion",
+    "whisper-listener": "whisper listener",
+    "moonshine-listener": "moonshine listener",
     "no-rejection": "no rejection",
     "decoder": "decoder only",
     "naive": "naive JSGF",
@@ -201,6 +206,9 @@ def make_system(key: str, grammar: Grammar, index: CommandIndex) -> System:
     if key.startswith("voicecoach-"):  # at another sensitivity: voicecoach-low, voicecoach-high
         engine = PocketSphinxEngine(grammar, sensitivity=key.split("-", 1)[1], index=index)
         return with_front_end(engine)
+    if key.endswith("-listener"):  # one open listener only: whisper-listener, moonshine-listener
+        listener = key.removesuffix("-listener")
+        return with_front_end(PocketSphinxEngine(grammar, listeners=(listener,), index=index))
     if key == "no-second-opinion":
         return with_front_end(PocketSphinxEngine(grammar, second_opinion=False))
     if key == "no-denoise":

@@ -35,7 +35,7 @@ from voicecoach.testing import run_cli as run
 
 NUMBERS = ("two", "three", "seven", "it's a four", "a six", "it's a two", "eight", "two out of ten")
 AMONG_ANSWERS = "(among the awaited answers alone)"
-SECOND_OPINION = "moonshine tiny-en heard the same command"
+SECOND_OPINION = "heard the same command"
 """How `recognize` says a decode was taken by the second opinion (second_opinion.py)."""
 VOICES = [
     v

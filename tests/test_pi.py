@@ -119,7 +119,8 @@ def test_doctor_reports_each_check_and_fails_without_audio_devices() -> None:
         assert f" {name}: " in line, lines
     assert lines[3].startswith("ok   speech engine: pocketsphinx")
     assert lines[3].endswith(
-        ", sensitivity high, second opinion moonshine tiny-en, word check whisper tiny.en"
+        ", sensitivity high, second opinion whisper tiny.en and moonshine tiny-en, "
+        "word check whisper tiny.en"
     )
     assert lines[4].startswith("ok   voice activity detector: Silero VAD")
     if result.returncode == 1:

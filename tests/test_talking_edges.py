@@ -27,7 +27,7 @@ TALKERS = (
     "oov_the cobra is one of the most venomous snakes@flite-rms-95.wav",
 )
 """Sentences of the test clips that are not commands, spoken by three test voices."""
-IN_BABBLE = {("3_theo_1.wav", 12000): 3, ("8_nicolas_14.wav", 12000): 8}
+IN_BABBLE = {("0_nicolas_5.wav", 10000): 0, ("8_nicolas_14.wav", 12000): 8}
 """A digit, where in the babble it is said (samples into it), and the rating it says."""
 
 

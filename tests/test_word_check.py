@@ -22,6 +22,7 @@ from voicecoach.hearing.asr.word_check import (
     frames_given,
     load_word_check,
     log_mel,
+    without_repeats,
     written,
 )
 from voicecoach.hearing.audio import read_wav
@@ -43,6 +44,17 @@ def test_log_mel_is_the_start_of_whispers_window() -> None:
     assert whole.shape == (MELS, WINDOW_FRAMES)
     assert np.array_equal(features, whole[:, : features.shape[1]])
     assert np.all(np.isfinite(whole))
+
+
+def test_words_written_over_and_over_are_taken_once() -> None:
+    assert without_repeats("Stop! Stop! Stop! Stop") == "Stop!"
+    assert without_repeats("Can we skip now? Can we skip now? Can we") == "Can we skip now?"
+    assert without_repeats("pause the countdown pause the countdown") == "pause the countdown"
+    assert without_repeats("I wear myself. I wear myself") == "I wear myself."
+    assert without_repeats("no no") == "no"
+    assert without_repeats("Hold it for ten, ten seconds.") == "Hold it for ten, ten seconds."
+    assert without_repeats("Next step") == "Next step"
+    assert without_repeats("") == ""
 
 
 def test_written_as_whisper_writes() -> None:

@@ -106,8 +106,9 @@ def cmd_doctor(options: Options) -> int:
         model = getattr(built, "model_path", None)
         verifier = getattr(built, "verifier", None)
         sensitivity = f", sensitivity {verifier.sensitivity}" if verifier is not None else ""
-        listener = getattr(built, "listener", None)
-        second = f", second opinion {listener.name}" if listener is not None else ""
+        listeners = getattr(built, "listeners", ())
+        names = " and ".join(listener.name for listener in listeners)
+        second = f", second opinion {names}" if names else ""
         check = getattr(built, "word_check", None)
         words = f", word check {check.name}" if check is not None else ""
         return (

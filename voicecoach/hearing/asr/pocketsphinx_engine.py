@@ -21,19 +21,21 @@ import numpy as np
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.grammar import Grammar, phrase_automaton
-from voicecoach.core.intents import CommandIndex, build_index, match
+from voicecoach.core.intents import CommandIndex, Intent, build_index, match
 from voicecoach.core.numbers import number_to_words
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
 from voicecoach.hearing.asr.embedding import SpeechEmbedder, Vector
 from voicecoach.hearing.asr.frontend import NoiseFloor
 from voicecoach.hearing.asr.second_opinion import (
+    OPEN_LISTENERS,
     OpenListener,
     answer_heard,
     listened_part,
-    load_open_listener,
+    open_listeners,
     same_command,
     worth_asking,
+    worth_decoding_as,
 )
 from voicecoach.hearing.asr.silero import CHUNK_SAMPLES, SileroVad
 from voicecoach.hearing.asr.verifier import (
@@ -43,7 +45,7 @@ from voicecoach.hearing.asr.verifier import (
     load_verifier,
     word_llr,
 )
-from voicecoach.hearing.asr.word_check import load_word_check
+from voicecoach.hearing.asr.word_check import WordCheck, load_whisper
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, silence
 
 COMMANDS_SEARCH: Final = "commands"
@@ -279,12 +281,13 @@ class PocketSphinxEngine:
         rejection: Rejection = "verifier",
         sensitivity: str = DEFAULT_SENSITIVITY,
         second_opinion: bool = True,
+        listeners: tuple[str, ...] = OPEN_LISTENERS,
         word_check: bool = True,
         index: CommandIndex | None = None,
     ) -> None:
         """`sensitivity` (verifier.SENSITIVITIES): how readily the verifier takes a command;
         `second_opinion`: whether a decode the verifier rejects is heard again by the open
-        listener (`second_opinion.py`), when its wheel is installed; `index`: the grammar's
+        `listeners` (`second_opinion.py`, in turn) that are installed; `index`: the grammar's
         command index, which the second opinion reads the listener's words with, when the caller
         has built it already (else it is built here: about a quarter of a second); `word_check`:
         whether Whisper checks each decoded sentence (`word_check.py`, the verifier's `word_fit`)
@@ -303,12 +306,13 @@ class PocketSphinxEngine:
             self.confidence = load_confidence_model()
             self.verifier = load_verifier().at_sensitivity(sensitivity)
             self.embedder = SpeechEmbedder()
-        self.listener: OpenListener | None = None
+        whisper = load_whisper() if rejection != "decoder" else None
+        self.word_check: WordCheck | None = whisper if word_check else None
+        self.listeners: tuple[OpenListener, ...] = ()
         if rejection == "verifier" and second_opinion:
-            self.listener = load_open_listener()
-        if self.listener is not None:
+            self.listeners = open_listeners(listeners, whisper)
+        if self.listeners:
             self._index = index or build_index(grammar)
-        self.word_check = load_word_check() if word_check and rejection != "decoder" else None
         paths = model_paths()
         words = grammar.words()
         dictionary = read_dictionary(paths["dict"])
@@ -392,7 +396,7 @@ class PocketSphinxEngine:
         self._segment.append(samples.tobytes())
 
     def feed_undenoised(self, samples: Samples) -> None:
-        if self.listener is not None or self.word_check is not None:
+        if self.listeners or self.word_check is not None:
             self._undenoised.append(samples.tobytes())
 
     def _decode_segment(self, audio: bytes) -> None:
@@ -451,37 +455,74 @@ class PocketSphinxEngine:
         return heard
 
     def _heard_again(self, judged: Decoded) -> Decoded:
-        """`judged`, or, when it was rejected, taken after all if the open listener heard the
+        """`judged`, or, when it was rejected, taken after all if an open listener heard the
         same command in the segment's audio before noise suppression, or word for word an
-        answer the coach is waiting for (`second_opinion.py`). Only when the stream gave that
-        audio (`feed_undenoised`; not in a talking room), and only when the verifier gave the
-        decode at least ASK_FLOOR or a rating is awaited (`worth_asking`)."""
-        if judged.accepted or not judged.text or self.listener is None:
+        answer the coach is waiting for (`second_opinion.py`); the listeners are asked in turn
+        until one does. When none does but one wrote another command word for word, the
+        segment is decoded among that command's sentences, and the verifier judges that decode
+        (`_listeners_command`). Only when the stream gave that audio (`feed_undenoised`; not in
+        a talking room), and only when the verifier gave the decode at least ASK_FLOOR or a
+        rating is awaited (`worth_asking`)."""
+        if judged.accepted or not judged.text or not self.listeners:
             return judged
         if not self.last_undenoised or not worth_asking(judged.confidence, self.awaited):
             return judged
-        segment = np.frombuffer(self.last_undenoised, dtype=np.int16)
-        words = self.listener.transcribe(listened_part(segment))
-        heard = match(words, self._index)
+        segment = listened_part(np.frombuffer(self.last_undenoised, dtype=np.int16))
         doubt = judged.reason.removeprefix("rejected: ")
-        if same_command(heard, judged.text, self.phrase_of):
-            return replace(
-                judged,
-                accepted=True,
-                near_miss=False,
-                reason=f"accepted: {self.listener.name} heard the same command ('{words}') "
-                f"where the verifier was unsure ({doubt})",
-            )
-        answer = answer_heard(heard, self.awaited)
-        if answer is None:
-            return judged
-        return Decoded(
-            answer.phrase,
-            judged.confidence,
-            accepted=True,
-            reason=f"accepted: {self.listener.name} heard the awaited answer '{answer.phrase}' "
-            f"('{words}') where the decoder heard '{judged.text}' ({doubt})",
-        )
+        others: list[tuple[str, str, Intent]] = []
+        for listener in self.listeners:
+            words = listener.transcribe(segment)
+            heard = match(words, self._index)
+            if heard is not None and worth_decoding_as(heard, self.awaited):
+                others.append((listener.name, words, heard))
+            if same_command(heard, judged.text, self.phrase_of):
+                return replace(
+                    judged,
+                    accepted=True,
+                    near_miss=False,
+                    reason=f"accepted: {listener.name} heard the same command ('{words}') "
+                    f"where the verifier was unsure ({doubt})",
+                )
+            answer = answer_heard(heard, self.awaited)
+            if answer is not None:
+                return Decoded(
+                    answer.phrase,
+                    judged.confidence,
+                    accepted=True,
+                    reason=f"accepted: {listener.name} heard the awaited answer "
+                    f"'{answer.phrase}' ('{words}') where the decoder heard '{judged.text}' "
+                    f"({doubt})",
+                )
+        for name, words, heard in others:
+            instead = self._listeners_command(heard)
+            if instead is not None:
+                return replace(
+                    instead,
+                    reason=f"accepted: {name} wrote '{words}', and decoded among its sentences "
+                    f"the verifier takes it ({instead.confidence:.2f}) where the decoder heard "
+                    f"'{judged.text}' ({doubt})",
+                )
+        return judged
+
+    def _listeners_command(self, heard: Intent) -> Decoded | None:
+        """The last segment decoded among the sentences of the command an open listener wrote
+        word for word (`heard`) and judged as if nothing were awaited, when the verifier takes
+        that decode and it is the same command; else None."""
+        search = self._answer_search(frozenset({heard.name}))
+        if search is None or self.verifier is None:
+            return None
+        kept = (self.last_features, self.last_words, self.awaited)
+        self.decoder.activate_search(search)
+        self.awaited = frozenset()
+        try:
+            decoded = self._decode_and_judge()
+        finally:
+            self.decoder.activate_search(COMMANDS_SEARCH)
+            self.awaited = kept[2]
+        if decoded.accepted and same_command(heard, decoded.text, self.phrase_of):
+            return decoded
+        self.last_features, self.last_words = kept[0], kept[1]
+        return None
 
     def _judged(self) -> Decoded:
         """The last segment decoded and judged by the verifier (and, while an answer is

