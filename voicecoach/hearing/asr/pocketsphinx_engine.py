@@ -306,10 +306,13 @@ class PocketSphinxEngine:
             self.confidence = load_confidence_model()
             self.verifier = load_verifier().at_sensitivity(sensitivity)
             self.embedder = SpeechEmbedder()
-        whisper = load_whisper() if rejection != "decoder" else None
-        self.word_check: WordCheck | None = whisper if word_check else None
+        asks_again = rejection == "verifier" and second_opinion
+        # Whisper is loaded once, for the check and the listener, and only for what uses it.
+        checks = word_check and rejection != "decoder"
+        whisper = load_whisper() if checks or (asks_again and "whisper" in listeners) else None
+        self.word_check: WordCheck | None = whisper if checks else None
         self.listeners: tuple[OpenListener, ...] = ()
-        if rejection == "verifier" and second_opinion:
+        if asks_again:
             self.listeners = open_listeners(listeners, whisper)
         if self.listeners:
             self._index = index or build_index(grammar)
@@ -469,12 +472,15 @@ class PocketSphinxEngine:
             return judged
         segment = listened_part(np.frombuffer(self.last_undenoised, dtype=np.int16))
         doubt = judged.reason.removeprefix("rejected: ")
-        others: list[tuple[str, str, Intent]] = []
+        # Other commands the listeners wrote, each once (decoded among its sentences below):
+        # (intent, slots) -> (listener, words, command).
+        others: dict[tuple[str, str], tuple[str, str, Intent]] = {}
         for listener in self.listeners:
             words = listener.transcribe(segment)
             heard = match(words, self._index)
             if heard is not None and worth_decoding_as(heard, self.awaited):
-                others.append((listener.name, words, heard))
+                command = (heard.name, repr(sorted(heard.slots.items())))
+                others.setdefault(command, (listener.name, words, heard))
             if same_command(heard, judged.text, self.phrase_of):
                 return replace(
                     judged,
@@ -493,7 +499,7 @@ class PocketSphinxEngine:
                     f"'{answer.phrase}' ('{words}') where the decoder heard '{judged.text}' "
                     f"({doubt})",
                 )
-        for name, words, heard in others:
+        for name, words, heard in others.values():
             instead = self._listeners_command(heard)
             if instead is not None:
                 return replace(
@@ -512,17 +518,24 @@ class PocketSphinxEngine:
         if search is None or self.verifier is None:
             return None
         kept = (self.last_features, self.last_words, self.awaited)
-        self.decoder.activate_search(search)
         self.awaited = frozenset()
         try:
-            decoded = self._decode_and_judge()
+            decoded = self._decode_among(search)
         finally:
-            self.decoder.activate_search(COMMANDS_SEARCH)
             self.awaited = kept[2]
         if decoded.accepted and same_command(heard, decoded.text, self.phrase_of):
             return decoded
         self.last_features, self.last_words = kept[0], kept[1]
         return None
+
+    def _decode_among(self, search: str) -> Decoded:
+        """The last segment decoded with the grammar decoder's `search` (some sentences of the
+        grammar alone) and judged; the whole grammar's search is active again after it."""
+        self.decoder.activate_search(search)
+        try:
+            return self._decode_and_judge()
+        finally:
+            self.decoder.activate_search(COMMANDS_SEARCH)
 
     def _judged(self) -> Decoded:
         """The last segment decoded and judged by the verifier (and, while an answer is
@@ -537,11 +550,7 @@ class PocketSphinxEngine:
         # An answer is awaited and the whole grammar did not hear one: the same segment
         # decoded among the answers alone (ANSWERS_ONLY_THRESHOLD).
         kept = (self.last_features, self.last_words)
-        self.decoder.activate_search(search)
-        try:
-            answer = self._decode_and_judge()
-        finally:
-            self.decoder.activate_search(COMMANDS_SEARCH)
+        answer = self._decode_among(search)
         sure = answer.confidence >= max(ANSWERS_ONLY_THRESHOLD, heard.confidence)
         if answer.text and sure:
             reason = answer.reason.replace("rejected:", "accepted:")

@@ -175,8 +175,3 @@ def load_whisper() -> WhisperCheck | None:
         return WhisperCheck()
     except ImportError:
         return None
-
-
-def load_word_check() -> WordCheck | None:
-    """Whisper's check when its wheels are installed, else None."""
-    return load_whisper()
