@@ -239,7 +239,7 @@ def test_a_command_an_open_listener_writes_is_decoded_among_its_sentences(
     bundled_index: CommandIndex,
 ) -> None:
     """The decoder hears a test voice's "help" as "nope"; Whisper writes "Help", and decoded
-    among the sentences of help alone the verifier takes it."""
+    among the sentences of help alone the verifier takes it (more than a near miss)."""
     alone = PocketSphinxEngine(bundled_index.grammar, second_opinion=False)
     (doubted,) = recognize_samples(alone, recorded(HELP))
     assert doubted.text == "nope" and not doubted.accepted, doubted.reason
@@ -248,10 +248,33 @@ def test_a_command_an_open_listener_writes_is_decoded_among_its_sentences(
     (taken,) = recognize_samples(engine, recorded(HELP))
     intent = understand(taken, bundled_index).intent
     assert taken.accepted and intent is not None and intent.name == "help", taken.reason
-    assert "decoded among its sentences the verifier takes it" in taken.reason
+    assert "decoded among its sentences the verifier gives it" in taken.reason
     assert f"where the decoder heard 'nope' ({doubted.reason.removeprefix('rejected: ')})" in (
         taken.reason
     )
+
+
+HARDER_IN_PINK = TEST_CLIPS / "harder@espeak-en-gb-x-rp-andy-145-50+pink10.wav"
+"""A test voice's "harder" in pink noise that the decoder hears as "pause that"; decoded among
+the sentences of harder alone, the verifier finds it a near miss."""
+
+
+def test_a_listeners_command_the_verifier_finds_a_near_miss_among_its_sentences_is_taken(
+    bundled_index: CommandIndex,
+) -> None:
+    """A listener that writes "Harder." (as a person would hear it): the segment decoded among
+    the sentences of harder is under the verifier's threshold but a near miss, and is taken."""
+    engine = PocketSphinxEngine(bundled_index.grammar, index=bundled_index)
+    engine.listeners = ()
+    (alone,) = recognize_samples(engine, recorded(HARDER_IN_PINK))
+    assert not alone.accepted and engine.phrase_of[alone.text].intent != "harder", alone.reason
+    engine.listeners = (Says("Harder."),)
+    (taken,) = recognize_samples(engine, recorded(HARDER_IN_PINK))
+    intent = understand(taken, bundled_index).intent
+    assert taken.accepted and intent is not None and intent.name == "harder", taken.reason
+    assert engine.verifier is not None
+    assert engine.verifier.near_miss <= taken.confidence < engine.verifier.threshold_for("harder")
+    assert "at least a near miss" in taken.reason
 
 
 def test_a_decode_the_verifier_is_all_but_sure_of_is_heard_again_only_for_a_rating(

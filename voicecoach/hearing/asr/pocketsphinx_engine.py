@@ -462,10 +462,10 @@ class PocketSphinxEngine:
         same command in the segment's audio before noise suppression, or word for word an
         answer the coach is waiting for (`second_opinion.py`); the listeners are asked in turn
         until one does. When none does but one wrote another command word for word, the
-        segment is decoded among that command's sentences, and the verifier judges that decode
-        (`_listeners_command`). Only when the stream gave that audio (`feed_undenoised`; not in
-        a talking room), and only when the verifier gave the decode at least ASK_FLOOR or a
-        rating is awaited (`worth_asking`)."""
+        segment is decoded among that command's sentences, and taken if the verifier finds that
+        decode at least a near miss (`_listeners_command`). Only when the stream gave that audio
+        (`feed_undenoised`; not in a talking room), and only when the verifier gave the decode
+        at least ASK_FLOOR or a rating is awaited (`worth_asking`)."""
         if judged.accepted or not judged.text or not self.listeners:
             return judged
         if not self.last_undenoised or not worth_asking(judged.confidence, self.awaited):
@@ -505,15 +505,16 @@ class PocketSphinxEngine:
                 return replace(
                     instead,
                     reason=f"accepted: {name} wrote '{words}', and decoded among its sentences "
-                    f"the verifier takes it ({instead.confidence:.2f}) where the decoder heard "
-                    f"'{judged.text}' ({doubt})",
+                    f"the verifier gives it {instead.confidence:.2f}, at least a near miss, where "
+                    f"the decoder heard '{judged.text}' ({doubt})",
                 )
         return judged
 
     def _listeners_command(self, heard: Intent) -> Decoded | None:
         """The last segment decoded among the sentences of the command an open listener wrote
-        word for word (`heard`) and judged as if nothing were awaited, when the verifier takes
-        that decode and it is the same command; else None."""
+        word for word (`heard`) and judged as if nothing were awaited, taken when it is the same
+        command and the verifier takes that decode or finds it a near miss (the listener's words
+        and the decoder, held to that command, agree: `second_opinion.py`); else None."""
         search = self._answer_search(frozenset({heard.name}))
         if search is None or self.verifier is None:
             return None
@@ -523,8 +524,9 @@ class PocketSphinxEngine:
             decoded = self._decode_among(search)
         finally:
             self.awaited = kept[2]
-        if decoded.accepted and same_command(heard, decoded.text, self.phrase_of):
-            return decoded
+        likely = decoded.accepted or decoded.near_miss
+        if likely and same_command(heard, decoded.text, self.phrase_of):
+            return replace(decoded, accepted=True, near_miss=False)
         self.last_features, self.last_words = kept[0], kept[1]
         return None
 
