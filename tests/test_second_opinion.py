@@ -20,6 +20,8 @@ from voicecoach.hearing.asr import Decoded, Utterance, pocketsphinx_engine
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.second_opinion import (
     ASK_FLOOR,
+    CLOSE_SCORE,
+    EXACT_SCORE,
     MoonshineListener,
     OpenListener,
     SecondOpinionError,
@@ -218,7 +220,7 @@ def test_a_command_the_segment_does_not_hold_is_not_taken(bundled_index: Command
     assert fake.asked > 0 and not help_heard.accepted, help_heard.reason
 
 
-def test_only_a_command_written_word_for_word_and_meant_now_is_decoded_again(
+def test_only_a_close_command_or_an_awaited_answer_word_for_word_is_decoded_again(
     bundled_index: CommandIndex,
 ) -> None:
     def read(words: str) -> Intent:
@@ -227,10 +229,17 @@ def test_only_a_command_written_word_for_word_and_meant_now_is_decoded_again(
         return heard
 
     nothing: frozenset[str] = frozenset()
+    rating: frozenset[str] = frozenset({"rating"})
     assert worth_decoding_as(read("Help."), nothing)
-    assert not worth_decoding_as(read("Could you help me a bit?"), nothing)  # not word for word
+    close = read("Simple version, please.")  # "simpler version": easier
+    assert CLOSE_SCORE <= close.score < EXACT_SCORE and worth_decoding_as(close, nothing)
+    far = read("Could you help me a bit?")  # read as "could you repeat it"
+    assert far.score < CLOSE_SCORE and not worth_decoding_as(far, nothing)
     assert not worth_decoding_as(read("Three."), nothing)  # a rating nobody asked for
-    assert worth_decoding_as(read("Three."), frozenset({"rating"}))
+    assert worth_decoding_as(read("Three."), rating)
+    near_number = read("It's done")  # "it is one": an answer must be word for word
+    assert near_number.name == "rating" and near_number.score >= CLOSE_SCORE
+    assert not worth_decoding_as(near_number, rating)
     assert not worth_decoding_as(read("Yes."), nothing)
     assert worth_decoding_as(read("Yes."), frozenset({"yes", "no"}))
 

@@ -461,7 +461,7 @@ class PocketSphinxEngine:
         """`judged`, or, when it was rejected, taken after all if an open listener heard the
         same command in the segment's audio before noise suppression, or word for word an
         answer the coach is waiting for (`second_opinion.py`); the listeners are asked in turn
-        until one does. When none does but one wrote another command word for word, the
+        until one does. When none does but one wrote another command (`worth_decoding_as`), the
         segment is decoded among that command's sentences, and taken if the verifier finds that
         decode at least a near miss (`_listeners_command`). Only when the stream gave that audio
         (`feed_undenoised`; not in a talking room), and only when the verifier gave the decode
@@ -512,9 +512,10 @@ class PocketSphinxEngine:
 
     def _listeners_command(self, heard: Intent) -> Decoded | None:
         """The last segment decoded among the sentences of the command an open listener wrote
-        word for word (`heard`) and judged as if nothing were awaited, taken when it is the same
-        command and the verifier takes that decode or finds it a near miss (the listener's words
-        and the decoder, held to that command, agree: `second_opinion.py`); else None."""
+        (`heard`, `worth_decoding_as`) and judged as if nothing were awaited, taken when it is
+        the same command and the verifier takes that decode or finds it a near miss (the
+        listener's words and the decoder, held to that command, agree: `second_opinion.py`);
+        else None."""
         search = self._answer_search(frozenset({heard.name}))
         if search is None or self.verifier is None:
             return None
