@@ -97,6 +97,16 @@ def test_set_hold_minute_words(index: CommandIndex) -> None:
         assert got is not None and got.slots == {"seconds": seconds}, text
 
 
+def test_a_command_is_keyed_by_its_intent_and_slots(index: CommandIndex) -> None:
+    twenty, words, thirty = (
+        match(text, index)
+        for text in ("hold for 20 seconds", "hold it for twenty seconds", "hold for 30 seconds")
+    )
+    assert twenty is not None and words is not None and thirty is not None
+    assert twenty.command == words.command == ("set_hold", (("seconds", 20),))
+    assert thirty.command != twenty.command
+
+
 def test_start_exercise_by_every_name_and_alias(index: CommandIndex, catalog: Catalog) -> None:
     for exercise in catalog.exercises:
         for name in exercise.names:

@@ -27,6 +27,10 @@ MIN_MARGIN: Final = 4.0
 EXACT_ONLY_MAX_LETTERS: Final = 4
 
 
+CommandKey = tuple[str, tuple[tuple[str, SlotValue], ...]]
+"""A command as a hashable key: its intent and its slots in order."""
+
+
 @dataclass(frozen=True)
 class Intent:
     """What a person meant by an utterance."""
@@ -40,6 +44,11 @@ class Intent:
     phrase: str
     """The grammar sentence it matched, normalised."""
 
+    @property
+    def command(self) -> CommandKey:
+        """The command it names (`CommandKey`)."""
+        return self.name, tuple(sorted(self.slots.items()))
+
 
 @dataclass(frozen=True)
 class _Entry:
@@ -47,7 +56,7 @@ class _Entry:
     slots: Mapping[str, SlotValue]
 
     @property
-    def key(self) -> tuple[str, tuple[tuple[str, SlotValue], ...]]:
+    def key(self) -> CommandKey:
         return self.intent, tuple(sorted(self.slots.items()))
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.grammar import Grammar, phrase_automaton
-from voicecoach.core.intents import CommandIndex, Intent, build_index, match
+from voicecoach.core.intents import CommandIndex, CommandKey, Intent, build_index, match
 from voicecoach.core.numbers import number_to_words
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
@@ -474,13 +474,12 @@ class PocketSphinxEngine:
         doubt = judged.reason.removeprefix("rejected: ")
         # Other commands the listeners wrote, each once (decoded among its sentences below):
         # (intent, slots) -> (listener, words, command).
-        others: dict[tuple[str, str], tuple[str, str, Intent]] = {}
+        others: dict[CommandKey, tuple[str, str, Intent]] = {}
         for listener in self.listeners:
             words = listener.transcribe(segment)
             heard = match(words, self._index)
             if heard is not None and worth_decoding_as(heard, self.awaited):
-                command = (heard.name, repr(sorted(heard.slots.items())))
-                others.setdefault(command, (listener.name, words, heard))
+                others.setdefault(heard.command, (listener.name, words, heard))
             if same_command(heard, judged.text, self.phrase_of):
                 return replace(
                     judged,

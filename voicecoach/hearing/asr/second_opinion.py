@@ -10,13 +10,12 @@ taking much of the other speech. While the coach waits for a pain rating, the li
 also taken when they are word for word a rating, whatever the decoder heard (`answer_heard`).
 And when a listener writes another command than the decoder heard, closely enough (an answer
 word for word: `worth_decoding_as`), the segment is decoded again among that command's
-sentences alone, and the decode is taken if the verifier,
-judging it as if nothing were awaited, takes it or finds it a near miss (pocketsphinx_engine
-`_listeners_command`): the listener's words alone took other speech in babble on the development
-set; held to the verifier's near miss, commands 152 / 76 / 59 -> 154 / 76 / 60 of 200 / 120 /
-120 (clean / pink / babble) against the verifier's acceptance, and the only other speech it
-took was a "goodbye", which the grammar has for "stop" (bench/README.md, "A listener's command
-at a near miss").
+sentences alone, and the decode is taken if the verifier, judging it as if nothing were awaited,
+takes it or finds it a near miss (pocketsphinx_engine `_listeners_command`): the listener's words
+alone took other speech in babble on the development set; held to the verifier's near miss,
+commands 152 / 76 / 59 -> 154 / 76 / 60 of 200 / 120 / 120 (clean / pink / babble) against the
+verifier's acceptance, and the only other speech it took was a "goodbye", which the grammar has
+for "stop" (bench/README.md, "A listener's command at a near miss").
 
 The listener hears the segment as it came, before noise suppression (the stream gives it,
 `HearsAgain`): RNNoise's output, which suits the grammar decoder, made Moonshine write babble
