@@ -25,6 +25,7 @@ from voicecoach.hearing.asr.second_opinion import (
     MoonshineListener,
     OpenListener,
     SecondOpinionError,
+    agrees,
     answer_heard,
     listened_part,
     open_listeners,
@@ -286,12 +287,32 @@ def test_a_listeners_command_the_verifier_finds_a_near_miss_among_its_sentences_
     assert "at least a near miss" in taken.reason
 
 
+class CountedWhisper:
+    """The engine's Whisper (its word check and listener at once), counting the segments it is
+    asked to write down."""
+
+    def __init__(self, whisper: WhisperCheck) -> None:
+        self.whisper = whisper
+        self.name = whisper.name
+        self.asked = 0
+
+    def transcribe(self, samples: Samples) -> str:
+        self.asked += 1
+        return self.whisper.transcribe(samples)
+
+    def mean_log_probability(self, samples: Samples, sentence: str) -> float:
+        return self.whisper.mean_log_probability(samples, sentence)
+
+
 def test_a_decode_the_verifier_is_all_but_sure_of_is_heard_again_only_for_a_rating(
     bundled_index: CommandIndex,
 ) -> None:
+    """...by a listener that must encode the segment itself; Whisper, which wrote it from the
+    encoding of its word check, hears every rejected decode."""
     assert worth_asking(ASK_FLOOR, frozenset()) and not worth_asking(0.9 * ASK_FLOOR, frozenset())
     assert worth_asking(0.0, frozenset({"rating"}))
     assert not worth_asking(0.0, frozenset({"yes", "no"}))
+    assert worth_asking(0.0, frozenset(), encoded=True)
     engine = PocketSphinxEngine(bundled_index.grammar, index=bundled_index)
     fake = SaysPause()
     engine.listeners = (fake,)
@@ -301,6 +322,57 @@ def test_a_decode_the_verifier_is_all_but_sure_of_is_heard_again_only_for_a_rati
     engine.expect(frozenset({"rating"}))
     (asked,) = recognize_samples(engine, recorded(SURELY_NOT))
     assert fake.asked == 1 and not asked.accepted, asked.reason
+    engine.expect(frozenset())
+    assert isinstance(engine.word_check, WhisperCheck)
+    whisper = CountedWhisper(engine.word_check)
+    engine.word_check, engine.listeners = whisper, (whisper, fake)
+    (encoded,) = recognize_samples(engine, recorded(SURELY_NOT))
+    assert encoded.confidence < ASK_FLOOR and not encoded.accepted, encoded.reason
+    assert whisper.asked == 1 and fake.asked == 1
+
+
+CHALLENGE_ME = TEST_CLIPS / "challenge me@espeak-en-us-nyc-m5-170-35.wav"
+"""A test voice's "challenge me" that the decoder hears as "set it three", which the verifier
+gives about 0.00, under ASK_FLOOR."""
+
+
+def test_whisper_hears_again_a_decode_under_the_floor_and_its_command_is_taken(
+    bundled_index: CommandIndex,
+) -> None:
+    """Whisper writes "challenge me" from the encoding of its word check; decoded among the
+    sentences of harder, the verifier takes it. A listener that must encode the segment itself
+    is not asked."""
+    engine = PocketSphinxEngine(bundled_index.grammar, index=bundled_index)
+    assert isinstance(engine.word_check, WhisperCheck)
+    whisper, other = CountedWhisper(engine.word_check), Says("Challenge me.")
+    engine.listeners = ()
+    (alone,) = recognize_samples(engine, recorded(CHALLENGE_ME))
+    assert not alone.accepted and alone.confidence < ASK_FLOOR, alone.reason
+    engine.word_check, engine.listeners = whisper, (other, whisper)
+    (taken,) = recognize_samples(engine, recorded(CHALLENGE_ME))
+    intent = understand(taken, bundled_index).intent
+    assert taken.accepted and intent is not None and intent.name == "harder", taken.reason
+    assert taken.reason.startswith(f"accepted: {whisper.name} wrote")
+    assert whisper.asked == 1 and other.asked == 0
+
+
+def test_an_answer_nobody_asked_for_agrees_with_the_decoder_only_word_for_word(
+    bundled_index: CommandIndex,
+) -> None:
+    phrase_of = {p.text: p for p in bundled_index.grammar.phrases()}
+    nothing: frozenset[str] = frozenset()
+    no = frozenset({"yes", "no"})
+
+    def agreed(words: str, decoded: str, awaited: frozenset[str]) -> bool:
+        return agrees(match(words, bundled_index), decoded, phrase_of, awaited)
+
+    thanks = match("Thank you,", bundled_index)
+    assert thanks is not None and thanks.name == "no" and thanks.score < EXACT_SCORE
+    assert not agreed("Thank you,", "negative", nothing)
+    assert agreed("Thank you,", "negative", no)
+    assert agreed("No.", "negative", nothing)
+    assert agreed("Pause the session, please.", "pause it", nothing)  # not an answer
+    assert not agreed("Pause.", "negative", no)
 
 
 def test_an_awaited_answer_is_the_open_listeners_words_exactly(bundled_index: CommandIndex) -> None:

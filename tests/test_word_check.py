@@ -12,16 +12,20 @@ import pytest
 
 from voicecoach.core.catalog import Catalog
 from voicecoach.core.grammar import Grammar, load_grammar
+from voicecoach.core.intents import CommandIndex
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.stream import recognize_samples
 from voicecoach.hearing.asr.verifier import WHISPER_FEATURES, load_verifier
 from voicecoach.hearing.asr.word_check import (
+    MAX_TOKENS,
     MELS,
+    MIN_TOKENS,
     WINDOW_FRAMES,
     WhisperCheck,
     frames_given,
     load_whisper,
     log_mel,
+    token_budget,
     without_repeats,
     written,
 )
@@ -55,6 +59,15 @@ def test_words_written_over_and_over_are_taken_once() -> None:
     assert without_repeats("Hold it for ten, ten seconds.") == "Hold it for ten, ten seconds."
     assert without_repeats("Next step") == "Next step"
     assert without_repeats("") == ""
+
+
+def test_the_words_written_down_are_bounded_but_hold_any_command(
+    check: WhisperCheck, bundled_index: CommandIndex
+) -> None:
+    longest = max(len(check.sentence_tokens(p.text)) for p in bundled_index.grammar.phrases())
+    assert longest + 1 < MAX_TOKENS  # with its full stop, and room for a word more
+    assert token_budget(0.5) == MIN_TOKENS + 3
+    assert token_budget(10.0) == MAX_TOKENS
 
 
 def test_written_as_whisper_writes() -> None:

@@ -30,6 +30,7 @@ from voicecoach.hearing.asr.frontend import NoiseFloor
 from voicecoach.hearing.asr.second_opinion import (
     OPEN_LISTENERS,
     OpenListener,
+    agrees,
     answer_heard,
     listened_part,
     open_listeners,
@@ -464,23 +465,30 @@ class PocketSphinxEngine:
         until one does. When none does but one wrote another command (`worth_decoding_as`), the
         segment is decoded among that command's sentences, and taken if the verifier finds that
         decode at least a near miss (`_listeners_command`). Only when the stream gave that audio
-        (`feed_undenoised`; not in a talking room), and only when the verifier gave the decode
-        at least ASK_FLOOR or a rating is awaited (`worth_asking`)."""
-        if judged.accepted or not judged.text or not self.listeners:
+        (`feed_undenoised`; not in a talking room). Whisper, which writes the segment down from
+        the encoding its word check computed, is asked whatever the verifier gave; another
+        listener only when the verifier gave the decode at least ASK_FLOOR or a rating is
+        awaited (`worth_asking`)."""
+        if judged.accepted or not judged.text or not self.last_undenoised:
             return judged
-        if not self.last_undenoised or not worth_asking(judged.confidence, self.awaited):
+        listeners = [
+            listener
+            for listener in self.listeners
+            if worth_asking(judged.confidence, self.awaited, encoded=self._is_check(listener))
+        ]
+        if not listeners:
             return judged
         segment = listened_part(np.frombuffer(self.last_undenoised, dtype=np.int16))
         doubt = judged.reason.removeprefix("rejected: ")
         # Other commands the listeners wrote, each once (decoded among its sentences below):
         # (intent, slots) -> (listener, words, command).
         others: dict[CommandKey, tuple[str, str, Intent]] = {}
-        for listener in self.listeners:
+        for listener in listeners:
             words = listener.transcribe(segment)
             heard = match(words, self._index)
             if heard is not None and worth_decoding_as(heard, self.awaited):
                 others.setdefault(heard.command, (listener.name, words, heard))
-            if same_command(heard, judged.text, self.phrase_of):
+            if agrees(heard, judged.text, self.phrase_of, self.awaited):
                 return replace(
                     judged,
                     accepted=True,
@@ -508,6 +516,12 @@ class PocketSphinxEngine:
                     f"the decoder heard '{judged.text}' ({doubt})",
                 )
         return judged
+
+    def _is_check(self, listener: OpenListener) -> bool:
+        """Whether `listener` is the word check (Whisper), which writes a segment down from the
+        encoding it computed for the check already."""
+        check: object = self.word_check
+        return listener is check
 
     def _listeners_command(self, heard: Intent) -> Decoded | None:
         """The last segment decoded among the sentences of the command an open listener wrote

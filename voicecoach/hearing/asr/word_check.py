@@ -41,6 +41,10 @@ read speech is about four. Given only a segment's own frames, Whisper often writ
 again and again until its length runs out ("Stop! Stop! Stop! ..."); a bound keeps that cheap,
 and `without_repeats` takes one of them."""
 MIN_TOKENS: Final = 8
+MAX_TOKENS: Final = 24
+"""And never more than this many: the longest sentence of the grammar is 12 tokens as Whisper
+writes it ("I'd like to hold it for a minute and a half"), and a segment of ten seconds of
+talk, which can be no command, would otherwise be written to 68."""
 
 
 class WordCheck(Protocol):
@@ -103,6 +107,12 @@ def log_mel(samples: Samples, frames: int | None = None) -> tuple[npt.NDArray[np
     return ((log + 4.0) / 4.0).astype(np.float32), frames_held
 
 
+def token_budget(seconds: float) -> int:
+    """The most tokens `transcribe` writes for a segment of `seconds`: TOKENS_PER_S a second and
+    MIN_TOKENS, at most MAX_TOKENS."""
+    return min(MAX_TOKENS, MIN_TOKENS + math.ceil(TOKENS_PER_S * seconds))
+
+
 def written(sentence: str) -> str:
     """A grammar sentence as Whisper writes it: "I" and the first letter capitalised."""
     words = ["I" + w[1:] if w == "i" or w.startswith("i'") else w for w in sentence.split()]
@@ -156,14 +166,18 @@ class WhisperCheck:
         if samples.size == 0:
             return ""
         encoded, _ = self._encoded(samples)
-        longest = MIN_TOKENS + math.ceil(TOKENS_PER_S * samples.size / SAMPLE_RATE)
+        longest = token_budget(samples.size / SAMPLE_RATE)
         result = self._model.generate(encoded, [list(START)], beam_size=1, max_length=longest)
         tokens = result[0].sequences_ids[0]
         return without_repeats(self._tokenizer.decode(tokens).strip())
 
+    def sentence_tokens(self, sentence: str) -> list[int]:
+        """The tokens of a grammar sentence as Whisper writes it (`written`)."""
+        return list(self._tokenizer.encode(" " + written(sentence), add_special_tokens=False).ids)
+
     def mean_log_probability(self, samples: Samples, sentence: str) -> float:
         encoded, held = self._encoded(samples)
-        tokens = self._tokenizer.encode(" " + written(sentence), add_special_tokens=False).ids
+        tokens = self.sentence_tokens(sentence)
         aligned = self._model.align(encoded, list(START), [tokens], max(1, held))[0]
         probabilities = np.array(aligned.text_token_probs[: len(tokens)], dtype=np.float64)
         return float(np.log(np.maximum(probabilities, LOG_FLOOR)).mean())
