@@ -26,13 +26,14 @@ audio before noise suppression, commands right in babble 38 -> 48 of 120, clean 
 The listeners are asked in turn (OPEN_LISTENERS) until one hears the command or the answer
 (Moonshine only about decodes the verifier gave at least ASK_FLOOR):
 Whisper tiny.en first, from the encoding its word check (`word_check.py`) computed for the same
-audio already, so that only its greedy writing costs (about 30 ms a segment); then Moonshine tiny
-(English, 27 million parameters, MIT), whose model and runtime ship inside the moonshine-voice
-0.0.73 wheel (later versions download the model instead). They miss different commands: on the
-development set (bench/README.md, "Two listeners"), Moonshine alone / both took commands clean
-147 / 150 of 200, real digits in babble 166 / 177 of 250, for the same other speech rejected
-but one clip while an answer is awaited. A listener whose wheels are not installed is left
-out; with neither, the engine hears without the second opinion.
+audio already, so that only its greedy writing costs (20 to 45 ms a segment, by its length:
+`word_check.token_budget`); then Moonshine tiny (English, 27 million parameters, MIT), whose
+model and runtime ship inside the moonshine-voice 0.0.73 wheel (later versions download the
+model instead). They miss different commands: on the development set (bench/README.md, "Two
+listeners"), Moonshine alone / both took commands clean 147 / 150 of 200, real digits in babble
+166 / 177 of 250, for the same other speech rejected but one clip while an answer is awaited.
+A listener whose wheels are not installed is left out; with neither, the engine hears without
+the second opinion.
 """
 
 from __future__ import annotations
@@ -209,7 +210,12 @@ def agrees(
     decoder heard as "negative"."""
     if heard is None or not same_command(heard, decoded, phrase_of):
         return False
-    return heard.name not in ANSWERS or heard.name in awaited or heard.score >= EXACT_SCORE
+    return not unasked_answer(heard, awaited) or heard.score >= EXACT_SCORE
+
+
+def unasked_answer(heard: Intent, awaited: frozenset[str]) -> bool:
+    """Whether `heard` is an answer (ANSWERS) the coach is not waiting for."""
+    return heard.name in ANSWERS and heard.name not in awaited
 
 
 def worth_decoding_as(heard: Intent, awaited: frozenset[str]) -> bool:
@@ -222,7 +228,7 @@ def worth_decoding_as(heard: Intent, awaited: frozenset[str]) -> bool:
     a number ("It's done" as "it's one"). Any other command when the matcher reads the words as
     it at CLOSE_SCORE or more ("Simple version, please." as "simple version please", easier)."""
     if heard.name in ANSWERS:
-        return heard.score >= EXACT_SCORE and heard.name in awaited
+        return heard.score >= EXACT_SCORE and not unasked_answer(heard, awaited)
     return heard.score >= CLOSE_SCORE
 
 
