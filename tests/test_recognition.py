@@ -327,3 +327,13 @@ def test_a_higher_sensitivity_takes_more_of_the_commands(bundled_index: CommandI
         taken[sensitivity] = {o.case.audio.name for o in outcomes if o.passed}
     assert taken["low"] <= taken["medium"] <= taken["high"], taken
     assert len(taken["high"]) > len(taken["medium"]), taken
+
+
+def test_hearing_keeps_numpy_to_one_blas_thread(engine: Engine) -> None:
+    # Silero's products every 32 ms left OpenBLAS's helper threads spinning between them
+    # (threads.py): with a recogniser built, numpy's BLAS uses one thread.
+    from threadpoolctl import threadpool_info
+
+    Recognizer(engine)
+    pools = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert pools and all(pool["num_threads"] == 1 for pool in pools)

@@ -39,6 +39,7 @@ from voicecoach.hearing.asr.second_opinion import (
     worth_decoding_as,
 )
 from voicecoach.hearing.asr.silero import CHUNK_SAMPLES, SileroVad
+from voicecoach.hearing.asr.threads import one_blas_thread
 from voicecoach.hearing.asr.verifier import (
     DEFAULT_SENSITIVITY,
     Verifier,
@@ -294,6 +295,7 @@ class PocketSphinxEngine:
         whether Whisper checks each decoded sentence (`word_check.py`, the verifier's `word_fit`)
         when its wheels are installed and a verdict can use it (not with the decoder's own
         model)."""
+        one_blas_thread()
         self.grammar = grammar
         self.rejection = rejection
         self.confidence: ConfidenceModel | None = None

@@ -25,6 +25,7 @@ from voicecoach.hearing.asr.frontend import (
     SegmentDenoiser,
     recording_gain,
 )
+from voicecoach.hearing.asr.threads import one_blas_thread
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples
 
 ENDPOINTERS: Final = ("silero", "energy")
@@ -131,6 +132,7 @@ class Recognizer:
         heard (frontend.InputGain)."""
         if endpointer not in ENDPOINTERS:
             raise ValueError(f"unknown endpointer {endpointer!r}")
+        one_blas_thread()
         self.engine = engine
         self._hears_again = engine if isinstance(engine, HearsAgain) else None
         self.partials = partials
