@@ -8,7 +8,7 @@ import pytest
 
 from voicecoach.core.catalog import Catalog
 from voicecoach.core.grammar import INTENT_NAMES, Grammar, expand_template
-from voicecoach.core.intents import CommandIndex, conflicts, match, normalize
+from voicecoach.core.intents import CommandIndex, conflicts, held_command, match, normalize
 from voicecoach.core.labelled import read_labelled, score
 from voicecoach.core.numbers import number_to_words
 
@@ -167,3 +167,36 @@ def test_accuracy_per_intent(index: CommandIndex) -> None:
     for intent in INTENT_NAMES:
         assert result.per_intent[intent] >= 12, intent
         assert result.intent_accuracy(intent) >= INTENT_FLOOR, intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "sentence"),
+    [
+        # Open recognisers' words for real commands, with words that were not said around them.
+        ("I'm ready, let's go again.", "resume", "let us go again"),
+        ("and what's next goch.", "whats_next", "what is next"),
+        ("Uncoach it's too hard.", "easier", "it is too hard"),
+    ],
+)
+def test_a_sentence_held_among_other_words_names_its_command(
+    index: CommandIndex, text: str, intent: str, sentence: str
+) -> None:
+    held = held_command(text, index)
+    assert held is not None and (held.name, held.phrase) == (intent, sentence)
+    assert 50.0 < held.score < 100.0  # the share of the words the sentence is
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Press up on the lid and it should open.",  # "press up": a fifth of the words
+        "Alexa, skip this song.",  # "skip this": half of the words, not more
+        "stop stop",  # one-word sentences are not looked for
+        "Next one, moment.",  # "next one" (next) and "one moment" (pause): two commands
+        "",
+    ],
+)
+def test_no_command_is_held_in_half_the_words_or_less_or_in_two_commands(
+    index: CommandIndex, text: str
+) -> None:
+    assert held_command(text, index) is None

@@ -15,7 +15,7 @@ import pytest
 from tests.test_awaited import SECOND_OPINION
 from tests.test_human_commands import AN4, NEAR_MISSES
 from tests.test_human_commands import STOPS as REAL_STOPS
-from voicecoach.core.intents import CommandIndex, Intent, match
+from voicecoach.core.intents import CommandIndex, Intent, held_command, match
 from voicecoach.hearing.asr import Decoded, Utterance, pocketsphinx_engine
 from voicecoach.hearing.asr.pocketsphinx_engine import PocketSphinxEngine
 from voicecoach.hearing.asr.second_opinion import (
@@ -32,6 +32,7 @@ from voicecoach.hearing.asr.second_opinion import (
     same_command,
     worth_asking,
     worth_decoding_as,
+    worth_decoding_held,
 )
 from voicecoach.hearing.asr.stream import recognize_samples, recording_recognizer
 from voicecoach.hearing.asr.word_check import WhisperCheck
@@ -243,6 +244,11 @@ def test_only_a_close_command_or_an_awaited_answer_word_for_word_is_decoded_agai
     assert not worth_decoding_as(near_number, rating)
     assert not worth_decoding_as(read("Yes."), nothing)
     assert worth_decoding_as(read("Yes."), frozenset({"yes", "no"}))
+    # A sentence held among other words: any command but an answer.
+    held = held_command("I'm ready, let's go again.", bundled_index)
+    assert held is not None and held.name == "resume" and worth_decoding_held(held)
+    number = held_command("It's about a four.", bundled_index)
+    assert number is not None and number.name == "rating" and not worth_decoding_held(number)
 
 
 def test_a_command_an_open_listener_writes_is_decoded_among_its_sentences(
@@ -285,6 +291,23 @@ def test_a_listeners_command_the_verifier_finds_a_near_miss_among_its_sentences_
     assert engine.verifier is not None
     assert engine.verifier.near_miss <= taken.confidence < engine.verifier.threshold_for("harder")
     assert "at least a near miss" in taken.reason
+
+
+def test_a_command_held_among_a_listeners_other_words_is_decoded_among_its_sentences(
+    bundled_index: CommandIndex,
+) -> None:
+    """A listener whose words hold a sentence of harder among others ("I said make it harder.",
+    which the matcher reads as harder under CLOSE_SCORE): decoded among the sentences of harder,
+    the same segment is a near miss and is taken."""
+    engine = PocketSphinxEngine(bundled_index.grammar, index=bundled_index)
+    words = "I said make it harder."
+    read = match(words, bundled_index)
+    assert read is None or read.score < CLOSE_SCORE
+    engine.listeners = (Says(words),)
+    (taken,) = recognize_samples(engine, recorded(HARDER_IN_PINK))
+    intent = understand(taken, bundled_index).intent
+    assert taken.accepted and intent is not None and intent.name == "harder", taken.reason
+    assert f"wrote '{words}'" in taken.reason and "at least a near miss" in taken.reason
 
 
 class CountedWhisper:

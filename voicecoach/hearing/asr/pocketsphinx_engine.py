@@ -21,7 +21,14 @@ import numpy as np
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.grammar import Grammar, phrase_automaton
-from voicecoach.core.intents import CommandIndex, CommandKey, Intent, build_index, match
+from voicecoach.core.intents import (
+    CommandIndex,
+    CommandKey,
+    Intent,
+    build_index,
+    held_command,
+    match,
+)
 from voicecoach.core.numbers import number_to_words
 from voicecoach.hearing.asr import Decoded
 from voicecoach.hearing.asr.confidence import ConfidenceModel, load_confidence_model
@@ -37,6 +44,7 @@ from voicecoach.hearing.asr.second_opinion import (
     same_command,
     worth_asking,
     worth_decoding_as,
+    worth_decoding_held,
 )
 from voicecoach.hearing.asr.silero import CHUNK_SAMPLES, SileroVad
 from voicecoach.hearing.asr.threads import one_blas_thread
@@ -490,6 +498,10 @@ class PocketSphinxEngine:
             heard = match(words, self._index)
             if heard is not None and worth_decoding_as(heard, self.awaited):
                 others.setdefault(heard.command, (listener.name, words, heard))
+            else:
+                held = held_command(words, self._index)
+                if held is not None and worth_decoding_held(held):
+                    others.setdefault(held.command, (listener.name, words, held))
             if agrees(heard, judged.text, self.phrase_of, self.awaited):
                 return replace(
                     judged,

@@ -15,7 +15,12 @@ takes it or finds it a near miss (pocketsphinx_engine `_listeners_command`): the
 alone took other speech in babble on the development set; held to the verifier's near miss,
 commands 152 / 76 / 59 -> 154 / 76 / 60 of 200 / 120 / 120 (clean / pink / babble) against the
 verifier's acceptance, and the only other speech it took was a "goodbye", which the grammar has
-for "stop" (bench/README.md, "A listener's command at a near miss").
+for "stop" (bench/README.md, "A listener's command at a near miss"). Words that hold a sentence
+of a command whole among words that were not said ("I'm ready, let's go again.",
+`intents.held_command`: a sentence of two words or more that is more than half of them; not
+an answer) are decoded among that command's sentences in the same way (`worth_decoding_held`):
+on the development set, commands 159 / 76 / 64 -> 161 / 76 / 66 for the same other speech
+rejected (bench/README.md, "Commands held among other words").
 
 The listener hears the segment as it came, before noise suppression (the stream gives it,
 `HearsAgain`): RNNoise's output, which suits the grammar decoder, made Moonshine write babble
@@ -230,6 +235,13 @@ def worth_decoding_as(heard: Intent, awaited: frozenset[str]) -> bool:
     if heard.name in ANSWERS:
         return heard.score >= EXACT_SCORE and not unasked_answer(heard, awaited)
     return heard.score >= CLOSE_SCORE
+
+
+def worth_decoding_held(held: Intent) -> bool:
+    """Whether the segment is decoded again among the sentences of `held`, a command whose
+    sentence an open listener's words hold among other words (`intents.held_command`): any but
+    an answer (a rating, yes or no), which a listener writes for many short sounds."""
+    return held.name not in ANSWERS
 
 
 def answer_heard(heard: Intent | None, awaited: frozenset[str]) -> Intent | None:
