@@ -9,6 +9,7 @@ import select
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from voicecoach.core.errors import VoiceCoachError
 from voicecoach.core.gate import GATE_TAIL_S, HalfDuplexGate
-from voicecoach.core.speech import DEFAULT_RATE_WPM, estimate_speech_s
+from voicecoach.core.speech import DEFAULT_RATE_WPM, VoiceSettings, estimate_speech_s
 from voicecoach.hearing.audio import SAMPLE_RATE, Samples, read_wav, silence, write_wav
 from voicecoach.speaking.speakers import (
     MuteSpeaker,
@@ -369,12 +370,60 @@ def test_pyttsx3_speaker_plays_every_utterance_in_order(
     probe, *utterances = fake.recordings()
     assert probe.size > 0 and not probe.any()  # start-up checked the device with silence
     assert len(utterances) == len(texts)
-    for samples, duration in zip(utterances, durations, strict=True):
+    for text, samples, duration in zip(texts, utterances, durations, strict=True):
         real = samples.size / SAMPLE_RATE
-        assert abs(duration - real) <= ESTIMATE_TOLERANCE * real
+        assert abs(duration - real) <= ESTIMATE_TOLERANCE * real, (
+            f"{text!r} played for {real:.3f} s, estimated {duration:.3f} s"
+        )
         assert np.abs(samples.astype(np.int32)).max() > 1000  # speech, not silence
     with pytest.raises(RuntimeError):
         speaker.say("Rest.", 0.0)
+
+
+def test_pyttsx3_speaker_never_cancels_the_rate_it_has_just_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libespeak-ng sets a property in its own thread; pyttsx3's run loop cancels whatever it
+    has not finished (see Pyttsx3Speaker). Here libespeak-ng reports itself busy for a while
+    after every property, as a loaded machine can leave it: no cancel may come, and every
+    utterance plays at the speaker's rate, the one it is changed to included."""
+    from pyttsx3.drivers import _espeak
+
+    fake = install_fake_aplay(tmp_path, monkeypatch)
+    busy_until = [0.0]
+    cancels: list[float] = []
+    real_set, real_playing, real_cancel = _espeak.SetParameter, _espeak.IsPlaying, _espeak.Cancel
+
+    def slow_set(*args: object) -> object:
+        busy_until[0] = time.monotonic() + 0.05
+        return real_set(*args)
+
+    def playing() -> int:
+        return 1 if time.monotonic() < busy_until[0] else int(real_playing())
+
+    def cancel() -> object:
+        cancels.append(time.monotonic())
+        return real_cancel()
+
+    monkeypatch.setattr(_espeak, "SetParameter", slow_set)
+    monkeypatch.setattr(_espeak, "IsPlaying", playing)
+    monkeypatch.setattr(_espeak, "Cancel", cancel)
+    texts = ["Rest.", "Rest."]
+    with Pyttsx3Speaker(rate=DEFAULT_RATE_WPM) as speaker:
+        first = speaker.say(texts[0], 0.0)
+        while speaker.speaking(0.0):  # the change must come between the two utterances
+            time.sleep(0.01)
+        speaker.adjust(VoiceSettings(rate_wpm=120, volume=1.0))
+        second = speaker.say(texts[1], 0.0)
+    assert cancels == []
+    _probe, *utterances = fake.recordings()
+    played = [samples.size / SAMPLE_RATE for samples in utterances]
+    assert len(played) == 2
+    for text, real, estimate in zip(texts, played, (first, second), strict=True):
+        assert abs(estimate - real) <= ESTIMATE_TOLERANCE * real, (
+            f"{text!r} played for {real:.3f} s, estimated {estimate:.3f} s"
+        )
+    assert played[1] > 1.2 * played[0]  # slower: 120 words per minute, not 165
 
 
 def test_pyttsx3_speaker_stop_drops_the_queue_and_say_never_blocks(

@@ -422,6 +422,13 @@ class Pyttsx3Speaker(QueuedSpeaker):
       then cancels a later utterance at random (a "Rest." came out as an empty WAV in about
       one test run in ten). Before each utterance the worker waits for libespeak-ng to be
       idle and clears that mark (_settle_espeak_driver).
+    - Its engine holds every command, the rate and volume too, until the first runAndWait(),
+      whose stop() then comes right after them: when libespeak-ng has not finished setting
+      them, the cancel can drop them and leave pyttsx3's 200 words per minute (the likely cause
+      of a CI run that played "Rest." in 0.52 s, its length at 200, not 0.68 s). The worker
+      runs one empty loop once libespeak-ng is idle after start-up, so that the rate and
+      volume are set at once from then on, and waits for it to be idle again after setting
+      them, before it speaks.
     - engine.stop() cannot cut the aplay playback short (it blocks until playback ends), so
       stop() drops the queue and the utterance in progress plays to its end.
     Session times are ignored: this speaker runs in real time."""
@@ -504,12 +511,12 @@ class Pyttsx3Speaker(QueuedSpeaker):
                 current[:] = [] if stale else [item.text]
             if not stale:
                 finished.clear()
-                _settle_espeak_driver(engine)
                 if (self.rate, self.volume) != applied:  # "slower", "louder"...: from here on
                     applied = (self.rate, self.volume)
                     engine.setProperty("rate", self.rate)
                     if self.volume is not None:
                         engine.setProperty("volume", self.volume)
+                _settle_espeak_driver(engine)  # after the properties: see the class
                 self._speak(engine, item.text, finished)
             with self._lock:
                 self._pending -= 1
@@ -518,6 +525,11 @@ class Pyttsx3Speaker(QueuedSpeaker):
         import pyttsx3
 
         engine = pyttsx3.Engine(self.driver)  # not pyttsx3.init(): its cache shares engines
+        if _espeak_driver(engine) is not None:
+            # The engine holds commands until its first loop (see the class): an empty one,
+            # once libespeak-ng has set the driver's own voice, rate and volume.
+            _settle_espeak_driver(engine)
+            engine.runAndWait()
         engine.setProperty("rate", self.rate)
         if self.volume is not None:
             engine.setProperty("volume", self.volume)
@@ -539,12 +551,21 @@ class Pyttsx3Speaker(QueuedSpeaker):
         finished.wait(timeout)  # playback may still run in libespeak-ng's thread
 
 
+def _espeak_driver(engine: Any) -> Any | None:
+    """The pyttsx3 engine's espeak driver (pyttsx3 internals, 2.99), or None with another
+    driver or if those internals change."""
+    driver: Any = getattr(getattr(engine, "proxy", None), "_driver", None)
+    if type(driver).__module__ != "pyttsx3.drivers.espeak" or not hasattr(driver, "_stopping"):
+        return None
+    return driver
+
+
 def _settle_espeak_driver(engine: Any) -> None:
     """With pyttsx3's espeak driver: waits until libespeak-ng is idle, then clears the driver's
     stale cancel mark (see Pyttsx3Speaker). Uses pyttsx3 internals (2.99); does nothing with
     other drivers or if those internals change."""
-    driver: Any = getattr(getattr(engine, "proxy", None), "_driver", None)
-    if type(driver).__module__ != "pyttsx3.drivers.espeak" or not hasattr(driver, "_stopping"):
+    driver = _espeak_driver(engine)
+    if driver is None:
         return
     try:
         from pyttsx3.drivers import _espeak
