@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voicecoach.core.catalog import load_catalog
+from voicecoach.core.grammar import load_grammar
+from voicecoach.core.intents import build_index, normalize
 from voicecoach.hearing import synthetic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -16,6 +19,8 @@ import train_verifier
 from train_verifier import Item, item_key, rendition_seed
 
 from voicecoach.hearing.asr.verifier import OperatingPoint
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_rendition_is_seeded_by_its_item_alone(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,3 +116,15 @@ def test_ratings_by_embedding_are_counted_where_the_verifier_rejects(
     # At 0.7 the first row's embedding (0.8) is taken, and so is the last row's (0.9).
     assert lines[4].startswith("  at 0.7: human digits right 100.0%, wrong 0 of 2")
     assert "synthetic 0.0%, human 100.0%" in lines[4]
+
+
+def test_no_negative_is_a_sentence_of_the_grammar() -> None:
+    """The verifier learns to reject what bench/data/verifier_negatives.txt says, and the
+    development set counts it as other speech: a line the grammar takes as a command ("goodbye"
+    is stop, "bridge" starts the bridge) would teach it to ignore a person who said it."""
+    grammar = load_grammar(load_catalog(), context="session")
+    index = build_index(grammar)
+    negatives = train_verifier.read_lines(ROOT / "bench" / "data" / "verifier_negatives.txt")
+    assert len(negatives) > 100
+    commands = [text for text in negatives if normalize(text, grammar) in index.entries]
+    assert commands == []
