@@ -9,9 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.core.catalog import load_catalog
-from voicecoach.core.grammar import load_grammar
-from voicecoach.core.intents import build_index, normalize
+from voicecoach.core.intents import CommandIndex, normalize
 from voicecoach.hearing import synthetic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -118,12 +116,12 @@ def test_ratings_by_embedding_are_counted_where_the_verifier_rejects(
     assert "synthetic 0.0%, human 100.0%" in lines[4]
 
 
-def test_no_negative_is_a_sentence_of_the_grammar() -> None:
+def test_no_negative_is_a_sentence_of_the_grammar(bundled_index: CommandIndex) -> None:
     """The verifier learns to reject what bench/data/verifier_negatives.txt says, and the
-    development set counts it as other speech: a line the grammar takes as a command ("goodbye"
-    is stop, "bridge" starts the bridge) would teach it to ignore a person who said it."""
-    grammar = load_grammar(load_catalog(), context="session")
-    index = build_index(grammar)
+    development set counts it as other speech: a line the session grammar takes as a command
+    ("goodbye" is stop, "bridge" starts the bridge) would teach it to ignore a person who said
+    it."""
+    grammar, index = bundled_index.grammar, bundled_index
     negatives = train_verifier.read_lines(ROOT / "bench" / "data" / "verifier_negatives.txt")
     assert len(negatives) > 100
     commands = [text for text in negatives if normalize(text, grammar) in index.entries]
