@@ -126,3 +126,17 @@ def test_no_negative_is_a_sentence_of_the_grammar(bundled_index: CommandIndex) -
     assert len(negatives) > 100
     commands = [text for text in negatives if normalize(text, grammar) in index.entries]
     assert commands == []
+
+
+def test_a_text_that_is_a_command_in_any_list_is_trained_as_that_command() -> None:
+    """intents_dev.tsv has a bare "seven" as no command (nothing was asked); the verifier
+    judges the words heard, and a "seven" heard right is a rating of 7, as the other ten are."""
+    items = {item.text: item for item in train_verifier.synthetic_items()}
+    ratings = [items[name] for name in ("zero", "three", "seven", "ten")]
+    assert [(item.intent, item.slots) for item in ratings] == [
+        ("rating", {"level": 0}),
+        ("rating", {"level": 3}),
+        ("rating", {"level": 7}),
+        ("rating", {"level": 10}),
+    ]
+    assert items["who was that on the phone"].intent is None
