@@ -54,6 +54,7 @@ figure here is used to tune anything.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import subprocess
 import sys
@@ -290,6 +291,27 @@ class Tally:
     stream_s: dict[str, float] = field(default_factory=dict)
     load_s: float = 0.0
     peak_mb: float = 0.0
+    clips: list[dict[str, object]] = field(default_factory=list)
+    """Per clip, what was expected and taken, and every final decode with why it was taken or
+    not (`--clips`)."""
+
+    def add(self, other: Tally) -> None:
+        """Counts in `other`'s clips and streams too (a system's clips heard in shares by
+        several processes, `--split`): sums and lists joined; load time and peak memory are
+        the largest of one process."""
+        self.right.update(other.right)
+        self.total.update(other.total)
+        self.audio_s += other.audio_s
+        self.decode_s += other.decode_s
+        self.latency_audio_s += other.latency_audio_s
+        self.latency_compute_s += other.latency_compute_s
+        self.false_heard |= other.false_heard
+        self.asked_again.update(other.asked_again)
+        self.near_missed.update(other.near_missed)
+        self.stream_s |= other.stream_s
+        self.load_s = max(self.load_s, other.load_s)
+        self.peak_mb = max(self.peak_mb, other.peak_mb)
+        self.clips += other.clips
 
     def rate(self, key: str) -> str:
         if not self.total[key]:
@@ -481,13 +503,15 @@ def recognise(
     asks_again: bool = False,
     asked: list[float] | None = None,
     near_misses: list[float] | None = None,
+    heard: list[tuple[str, str]] | None = None,
 ) -> Iterator[tuple[str | None, tuple[tuple[str, object], ...], float, float]]:
     """(intent, slots, audio time decided, compute seconds for that frame) per final
     utterance, as live: 20 ms frames, then a second of quiet (a primed system's front end runs
     over the whole recording first, to know its background). `asks_again`: as in a session, a
     near miss makes the coach ask to hear it again and await the command it sounded like
     (session.SayAgain); the times it asks are added to `asked`. The times of every near miss
-    that took no command are added to `near_misses`, asked about or not."""
+    that took no command are added to `near_misses`, asked about or not; the words and reason
+    of every final utterance to `heard`."""
     audio = np.concatenate([samples, silence(AFTER_RECORDING_S)])
     if system.primed:
         recognizer, audio = recording_recognizer(
@@ -503,6 +527,8 @@ def recognise(
         """The command an utterance gives and its slots; a final near miss that gives none is
         added to `near_misses`."""
         intent = understand(utterance, index).intent
+        if heard is not None and utterance.final:
+            heard.append((utterance.text, utterance.reason))
         missed = utterance.final and intent is None and utterance.near_miss
         if near_misses is not None and missed:
             near_misses.append(recognizer.time_s)
@@ -557,7 +583,8 @@ def run_system(
         system.engine.expect(clip.awaited)
         started = time.process_time()
         near: list[float] = []
-        decisions = list(recognise(system, samples, index, near_misses=near))
+        heard: list[tuple[str, str]] = []
+        decisions = list(recognise(system, samples, index, near_misses=near, heard=heard))
         tally.decode_s += time.process_time() - started
         tally.audio_s += samples.size / SAMPLE_RATE
         got = first_command(decisions)
@@ -573,6 +600,18 @@ def run_system(
             tally.latency_compute_s.append(decisions[0][3])
         tally.total[clip.row] += 1
         tally.right[clip.row] += right
+        tally.clips.append(
+            {
+                "system": name,
+                "row": clip.row,
+                "path": str(clip.path),
+                "awaited": sorted(clip.awaited),
+                "expect": [clip.expect, dict(clip.slots)] if clip.expect else None,
+                "taken": [got[0], dict(got[1])] if got else None,
+                "right": right,
+                "heard": [{"words": words, "reason": reason} for words, reason in heard],
+            }
+        )
         if number % 20 == 0:
             print(f"  {name}: {number}/{len(clips)}", file=sys.stderr, flush=True)
     system.engine.expect(frozenset())  # nothing asked while the TV talks
@@ -580,15 +619,59 @@ def run_system(
         started = time.process_time()
         asked: list[float] = []
         decided = recognise(system, samples, index, asks_again=True, asked=asked)
-        heard = [d for d in decided if d[0] is not None]
+        taken = [d for d in decided if d[0] is not None]
         tally.asked_again[stream_name] = len(asked)
         tally.decode_s += time.process_time() - started
         tally.audio_s += samples.size / SAMPLE_RATE
-        tally.false_heard[stream_name] = [(d[2], str(d[0])) for d in heard]
+        tally.false_heard[stream_name] = [(d[2], str(d[0])) for d in taken]
         tally.stream_s[stream_name] = samples.size / SAMPLE_RATE
         print(f"  {name}: {stream_name} done", file=sys.stderr, flush=True)
     tally.peak_mb = peak_rss_mb()
     return name, tally
+
+
+def run_systems(
+    keys: list[str],
+    context: str,
+    clips: list[Clip],
+    streams: dict[str, Samples],
+    *,
+    jobs: int,
+    split: int = 1,
+) -> dict[str, Tally]:
+    """Each system's tally (by its name), `jobs` processes at a time. With `split` above 1,
+    a system's clips and streams are dealt out to that many processes, each with its own
+    engine, and their tallies added: quicker, but the processes share the cores, which
+    slows each one's computing (the real-time factor of the README is measured with a
+    system to a process, alone on the machine)."""
+    names = list(streams)
+    work = [
+        (
+            key,
+            context,
+            clips[share::split],
+            {name: streams[name] for name in names[share::split]},
+        )
+        for key in keys
+        for share in range(split)
+    ]
+    results: dict[str, Tally] = {}
+    with multiprocessing.Pool(min(jobs, len(work))) as pool:
+        for name, tally in pool.map(run_system, work, chunksize=1):
+            if name in results:
+                results[name].add(tally)
+            else:
+                results[name] = tally
+    return results
+
+
+def write_clips(results: dict[str, Tally], path: Path) -> None:
+    """Every system's clips, one JSON object a line (`Tally.clips`)."""
+    with path.open("w", encoding="utf-8") as out:
+        for tally in results.values():
+            for record in tally.clips:
+                out.write(json.dumps(record) + "\n")
+    print(f"each clip's decodes and reasons: {path}")
 
 
 def peak_rss_mb() -> float:
@@ -711,8 +794,20 @@ def main() -> None:
         action="store_true",
         help="of the streams, hear only the three-talker babble (for a long one: --tv-minutes)",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="systems run in parallel")
+    parser.add_argument("--jobs", type=int, default=2, help="processes run in parallel")
+    parser.add_argument(
+        "--split",
+        type=int,
+        default=1,
+        help="deal each system's clips out to this many processes (quicker; the real-time "
+        "factor is then measured on shared cores)",
+    )
+    parser.add_argument(
+        "--clips", type=Path, help="write each clip's decodes and reasons here (JSON lines)"
+    )
     args = parser.parse_args()
+    if args.jobs < 1 or args.split < 1:
+        parser.error("--jobs and --split take a number of 1 or more")
 
     keys = [k.strip() for k in args.systems.split(",") if k.strip()]
     unknown = [k for k in keys if k not in SYSTEM_NAMES]
@@ -734,9 +829,9 @@ def main() -> None:
         clips = [replace(clip, level_db=args.level_db) for clip in clips]
     if args.babble_only:
         streams = {name: audio for name, audio in streams.items() if "babble" in name}
-    jobs = [(key, context, clips, streams) for key in keys]
-    with multiprocessing.Pool(min(args.jobs, len(jobs))) as pool:
-        results = dict(pool.map(run_system, jobs, chunksize=1))
+    results = run_systems(keys, context, clips, streams, jobs=args.jobs, split=args.split)
+    if args.clips is not None:
+        write_clips(results, args.clips)
     print(
         f"{sum(1 for c in clips if c.expect)} command clips, "
         f"{sum(1 for c in clips if not c.expect)} of other speech"

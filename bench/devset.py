@@ -44,7 +44,15 @@ from voicecoach.hearing.synthetic import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from asr import SYSTEM_NAMES, Clip, awaited_in_turn, joined_as_tv, report, run_system
+from asr import (
+    SYSTEM_NAMES,
+    Clip,
+    awaited_in_turn,
+    joined_as_tv,
+    report,
+    run_systems,
+    write_clips,
+)
 from humanset import read_human_set
 from train_verifier import TALKER_TEXTS, read_lines
 
@@ -189,13 +197,25 @@ def _slots(text: str) -> dict[str, object]:
     return {key: int(value) if value.isdigit() else value for key, value in pairs}
 
 
-def measure(folder: Path, systems: list[str], jobs: int, tv_minutes: float) -> None:
+def measure(
+    folder: Path,
+    systems: list[str],
+    jobs: int,
+    tv_minutes: float,
+    *,
+    split: int | None = None,
+    clips_to: Path | None = None,
+) -> None:
+    """Prints the systems' figures on the development set. `split`: how many processes hear
+    each system's clips (by default, as many as the jobs allow: one system on two cores runs
+    in two halves)."""
     clips = dev_clips(folder)
     other = [c.path for c in clips if c.row == "clean, other speech rejected"]
     streams = joined_as_tv(other, tv_minutes, " (held-out voices)") if tv_minutes else {}
-    work = [(key, "session", clips, streams) for key in systems]
-    with multiprocessing.Pool(min(jobs, len(work))) as pool:
-        results = dict(pool.map(run_system, work, chunksize=1))
+    shares = split if split is not None else max(1, jobs // len(systems))
+    results = run_systems(systems, "session", clips, streams, jobs=jobs, split=shares)
+    if clips_to is not None:
+        write_clips(results, clips_to)
     names = [SYSTEM_NAMES[k] for k in systems]
     report({n: results[n] for n in names}, clips)
 
@@ -212,7 +232,16 @@ def main() -> None:
     run = commands.add_parser("measure", help="share right per condition")
     run.add_argument("--dev", type=Path, default=DEFAULT_OUT)
     run.add_argument("--systems", default="voicecoach,no-rejection")
-    run.add_argument("--jobs", type=int, default=2)
+    run.add_argument("--jobs", type=int, default=2, help="processes run in parallel")
+    run.add_argument(
+        "--split",
+        type=int,
+        help="deal each system's clips out to this many processes (default: the jobs each "
+        "system can have)",
+    )
+    run.add_argument(
+        "--clips", type=Path, help="write each clip's decodes and reasons here (JSON lines)"
+    )
     run.add_argument(
         "--tv-minutes",
         type=float,
@@ -231,7 +260,9 @@ def main() -> None:
     unknown = [k for k in systems if k not in SYSTEM_NAMES]
     if unknown:
         parser.error(f"unknown systems: {', '.join(unknown)}")
-    measure(args.dev, systems, args.jobs, args.tv_minutes)
+    if args.jobs < 1 or (args.split is not None and args.split < 1):
+        parser.error("--jobs and --split take a number of 1 or more")
+    measure(args.dev, systems, args.jobs, args.tv_minutes, split=args.split, clips_to=args.clips)
 
 
 if __name__ == "__main__":
