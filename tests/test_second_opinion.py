@@ -293,6 +293,24 @@ def test_a_listeners_command_the_verifier_finds_a_near_miss_among_its_sentences_
     assert "at least a near miss" in taken.reason
 
 
+def test_a_decode_still_rejected_says_what_each_listener_wrote(
+    bundled_index: CommandIndex,
+) -> None:
+    """`recognize` and `test` show why a segment was rejected: the verifier's doubt, then what
+    each open listener asked wrote, in turn (nothing, for one that wrote nothing)."""
+    engine = PocketSphinxEngine(bundled_index.grammar, index=bundled_index)
+    engine.listeners = ()
+    (alone,) = recognize_samples(engine, recorded(HARDER_IN_PINK))
+    assert not alone.accepted, alone.reason
+    engine.listeners = (Says("The weather is nice today."), Says(""))
+    (doubted,) = recognize_samples(engine, recorded(HARDER_IN_PINK))
+    assert not doubted.accepted and doubted.text == alone.text
+    assert doubted.reason == (
+        f"{alone.reason}; always The weather is nice today. wrote 'The weather is nice today.'"
+        "; always  wrote nothing"
+    )
+
+
 def test_a_command_held_among_a_listeners_other_words_is_decoded_among_its_sentences(
     bundled_index: CommandIndex,
 ) -> None:

@@ -478,7 +478,8 @@ class PocketSphinxEngine:
         (`feed_undenoised`; not in a talking room). Whisper, which writes the segment down from
         the encoding its word check computed, is asked whatever the verifier gave; another
         listener only when the verifier gave the decode at least ASK_FLOOR or a rating is
-        awaited (`worth_asking`)."""
+        awaited (`worth_asking`). A decode still rejected has what each listener wrote added
+        to its reason."""
         if judged.accepted or not judged.text or not self.last_undenoised:
             return judged
         listeners = [
@@ -493,8 +494,12 @@ class PocketSphinxEngine:
         # Other commands the listeners wrote, each once (decoded among its sentences below):
         # (intent, slots) -> (listener, words, command).
         others: dict[CommandKey, tuple[str, str, Intent]] = {}
+        written: list[str] = []
         for listener in listeners:
             words = listener.transcribe(segment)
+            written.append(
+                f"{listener.name} wrote '{words}'" if words else f"{listener.name} wrote nothing"
+            )
             heard = match(words, self._index)
             if heard is not None and worth_decoding_as(heard, self.awaited):
                 others.setdefault(heard.command, (listener.name, words, heard))
@@ -529,7 +534,8 @@ class PocketSphinxEngine:
                     f"the verifier gives it {instead.confidence:.2f}, at least a near miss, where "
                     f"the decoder heard '{judged.text}' ({doubt})",
                 )
-        return judged
+        # Still rejected: what each listener wrote, so `recognize` and `test` show it.
+        return replace(judged, reason=f"{judged.reason}; {'; '.join(written)}")
 
     def _is_check(self, listener: OpenListener) -> bool:
         """Whether `listener` is the word check (Whisper), which writes a segment down from the
