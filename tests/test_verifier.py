@@ -245,6 +245,25 @@ def test_the_likeliest_rating_is_the_rating_class_of_highest_probability() -> No
     assert no_ratings.likeliest_rating(np.zeros(3)) is None
 
 
+def test_a_row_without_a_feature_is_fitted_at_that_features_mean() -> None:
+    """Whisper's fit is missing where the stream kept no audio for it (a talking room): the
+    fusion is fitted with the feature's mean there, as it judges such a decode, and the same
+    rows with the mean written in give the same network."""
+    rng = np.random.default_rng(2)
+    rows: list[dict[str, float]] = [
+        {"a": float(a), "b": float(b)} for a, b in rng.normal(0, 1, (60, 2))
+    ]
+    labels = [row["a"] - row["b"] > 0 for row in rows]
+    del rows[5]["b"]
+    fitted = fit_fusion(rows, labels, ("a", "b"), hidden=3, members=1, steps=100)
+    b_mean = float(np.mean([row["b"] for row in rows if "b" in row]))
+    assert fitted.mean[1] == pytest.approx(b_mean)
+    filled = [row if "b" in row else {**row, "b": b_mean} for row in rows]
+    same = fit_fusion(filled, labels, ("a", "b"), hidden=3, members=1, steps=100)
+    assert np.allclose(fitted.hidden_weights, same.hidden_weights)
+    assert np.all(np.isfinite(fitted.probabilities_batch(fitted.table(rows))))
+
+
 def test_the_fusion_averages_the_logits_of_its_members() -> None:
     rng = np.random.default_rng(1)
     rows = [{"a": float(a), "b": float(b)} for a, b in rng.normal(0, 1, (80, 2))]

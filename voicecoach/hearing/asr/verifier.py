@@ -331,9 +331,15 @@ def fit_fusion(
     """`members` networks of `hidden` units, each fitted by full-batch Adam on the logistic
     loss from its own random start (seeds `seed`, `seed + 1`, ...: the same rows give the same
     networks), as one network that averages their logits: their hidden units side by side,
-    each one's output weights divided by `members`."""
-    raw = np.array([[row[name] for name in features] for row in rows], dtype=np.float64)
-    mean = raw.mean(axis=0)
+    each one's output weights divided by `members`. A feature missing from a row is taken
+    as its mean over the rows that have it."""
+    raw = np.array(
+        [[row.get(name, math.nan) for name in features] for row in rows], dtype=np.float64
+    )
+    # A row without a feature (Whisper's fit where the stream kept no audio for it: a talking
+    # room) gets the feature's mean, as `FusionNetwork.table` gives it when judging.
+    mean = np.nanmean(raw, axis=0)
+    raw = np.where(np.isnan(raw), mean, raw)
     scale = raw.std(axis=0)
     scale[scale < 1e-12] = 1.0
     z = (raw - mean) / scale
