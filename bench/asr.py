@@ -674,6 +674,17 @@ def write_clips(results: dict[str, Tally], path: Path) -> None:
     print(f"each clip's decodes and reasons: {path}")
 
 
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (processes, shares, depths)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory (VmHWM)."""
     with open("/proc/self/status", encoding="ascii") as status:
@@ -794,10 +805,10 @@ def main() -> None:
         action="store_true",
         help="of the streams, hear only the three-talker babble (for a long one: --tv-minutes)",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="processes run in parallel")
+    parser.add_argument("--jobs", type=at_least_one, default=2, help="processes run in parallel")
     parser.add_argument(
         "--split",
-        type=int,
+        type=at_least_one,
         default=1,
         help="deal each system's clips out to this many processes (quicker; the real-time "
         "factor is then measured on shared cores)",
@@ -806,8 +817,6 @@ def main() -> None:
         "--clips", type=Path, help="write each clip's decodes and reasons here (JSON lines)"
     )
     args = parser.parse_args()
-    if args.jobs < 1 or args.split < 1:
-        parser.error("--jobs and --split take a number of 1 or more")
 
     keys = [k.strip() for k in args.systems.split(",") if k.strip()]
     unknown = [k for k in keys if k not in SYSTEM_NAMES]

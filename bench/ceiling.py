@@ -25,7 +25,16 @@ from pathlib import Path
 from typing import Final
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from asr import CASES, Clip, first_command, load_clip, recognise, test_clips, with_front_end
+from asr import (
+    CASES,
+    Clip,
+    at_least_one,
+    first_command,
+    load_clip,
+    recognise,
+    test_clips,
+    with_front_end,
+)
 from devset import DEFAULT_OUT, dev_clips
 
 from voicecoach.core.catalog import load_catalog
@@ -165,11 +174,9 @@ def main() -> None:
     )
     parser.add_argument("--dev", type=Path, default=DEFAULT_OUT, help="a development set")
     parser.add_argument("--tests", action="store_true", help="the test clips instead")
-    parser.add_argument("--depth", type=int, default=DEFAULT_DEPTH)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--depth", type=at_least_one, default=DEFAULT_DEPTH)
+    parser.add_argument("--jobs", type=at_least_one, default=2)
     args = parser.parse_args()
-    if args.depth < 1 or args.jobs < 1:
-        parser.error("--depth and --jobs must be at least 1")
     if args.tests:
         clips = test_clips(CASES, 0)
     elif (args.dev / "manifest.tsv").is_file():

@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from asr import (
     SYSTEM_NAMES,
     Clip,
+    at_least_one,
     awaited_in_turn,
     joined_as_tv,
     report,
@@ -232,10 +233,10 @@ def main() -> None:
     run = commands.add_parser("measure", help="share right per condition")
     run.add_argument("--dev", type=Path, default=DEFAULT_OUT)
     run.add_argument("--systems", default="voicecoach,no-rejection")
-    run.add_argument("--jobs", type=int, default=2, help="processes run in parallel")
+    run.add_argument("--jobs", type=at_least_one, default=2, help="processes run in parallel")
     run.add_argument(
         "--split",
-        type=int,
+        type=at_least_one,
         help="deal each system's clips out to this many processes (default: the jobs each "
         "system can have)",
     )
@@ -260,8 +261,6 @@ def main() -> None:
     unknown = [k for k in systems if k not in SYSTEM_NAMES]
     if unknown:
         parser.error(f"unknown systems: {', '.join(unknown)}")
-    if args.jobs < 1 or (args.split is not None and args.split < 1):
-        parser.error("--jobs and --split take a number of 1 or more")
     measure(args.dev, systems, args.jobs, args.tv_minutes, split=args.split, clips_to=args.clips)
 
 

@@ -18,8 +18,6 @@ from train_verifier import Item, item_key, rendition_seed
 
 from voicecoach.hearing.asr.verifier import OperatingPoint
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def test_a_rendition_is_seeded_by_its_item_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     item = Item("hold on", "pause", {}, group="hold on")
@@ -122,7 +120,9 @@ def test_no_negative_is_a_sentence_of_the_grammar(bundled_index: CommandIndex) -
     ("goodbye" is stop, "bridge" starts the bridge) would teach it to ignore a person who said
     it."""
     grammar, index = bundled_index.grammar, bundled_index
-    negatives = train_verifier.read_lines(ROOT / "bench" / "data" / "verifier_negatives.txt")
+    negatives = train_verifier.read_lines(
+        train_verifier.ROOT / "bench" / "data" / "verifier_negatives.txt"
+    )
     assert len(negatives) > 100
     commands = [text for text in negatives if normalize(text, grammar) in index.entries]
     assert commands == []
