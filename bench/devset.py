@@ -5,9 +5,11 @@ tests nor training use, so that bench/asr.py's figures stay untouched by tuning.
 words of bench/data/verifier_negatives.txt) in the held-out voices
 (voicecoach.hearing.synthetic.HELD_OUT_VOICES), round-robin, each clean, in pink noise at 10 dB
 and in three-talker babble at 15 dB (training voices saying train_verifier.py's talkers' texts)
-that runs from 2-3 s before the command to 1 s after it; with --human DIR it adds every third
-digit of the human set's *tune* half (bench/humanset.py: the Free Spoken Digit Dataset speakers
-the verifier trains on), which answers the pain question, and every other one of those again in
+that runs from 2-3 s before the command to 1 s after it, and, clean, words a phone or two
+from a short command that training never hears (bench/confusables.py: "near-command"); with
+--human DIR it adds every third digit of the human set's *tune* half (bench/humanset.py: the
+Free Spoken Digit Dataset speakers the verifier trains on), which answers the pain question,
+and every other one of those again in
 continuous pink noise at 10 dB and babble at 15 dB (from 2-3 s before the digit to 1 s after).
 `measure` runs bench/asr.py's systems on it and prints the share right per condition (the
 "no-rejection" system shows what the decoder gets right before the verifier) and, with
@@ -54,6 +56,7 @@ from asr import (
     run_systems,
     write_clips,
 )
+from confusables import for_training, read_confusables
 from humanset import read_human_set
 from train_verifier import TALKER_TEXTS, read_lines
 
@@ -63,6 +66,9 @@ EVERYDAY_WORDS = ROOT / "bench" / "data" / "verifier_negatives.txt"
 DEFAULT_OUT = ROOT / "out" / "dev"
 SIZES = {"clean": (200, 100), "pink": (120, 50), "babble": (120, 50)}
 """Per condition: command clips, clips of other speech (half sentences, half everyday words)."""
+CONFUSABLE_CLIPS = 100
+"""Clean clips of words a phone or two from a short command, from the half of
+bench/data/confusable_words.txt that training never hears."""
 HUMAN_EVERY = 3
 HUMAN_IN_NOISE_EVERY = 2
 """Of the human digits taken, every second is also heard in pink noise and in babble."""
@@ -89,6 +95,9 @@ def planned_rows() -> list[Row]:
         half = other_count // 2
         for text in other[:half] + words[: other_count - half]:
             rows.append((len(rows), text, "", "", condition))
+    held_out = sorted(c.word for c in read_confusables() if not for_training(c.word))
+    for word in shuffle.sample(held_out, CONFUSABLE_CLIPS):
+        rows.append((len(rows), word, "", "", "near-command"))
     return rows
 
 
