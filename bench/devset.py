@@ -9,8 +9,8 @@ that runs from 2-3 s before the command to 1 s after it, and, clean, words a pho
 from a short command that training never hears (bench/confusables.py: "near-command"); with
 --human DIR it adds every third digit of the human set's *tune* half (bench/humanset.py: the
 Free Spoken Digit Dataset speakers the verifier trains on), which answers the pain question,
-and every other one of those again in
-continuous pink noise at 10 dB and babble at 15 dB (from 2-3 s before the digit to 1 s after).
+and every other one of those again in continuous pink noise at 10 dB and babble at 15 dB (from
+2-3 s before the digit to 1 s after).
 `measure` runs bench/asr.py's systems on it and prints the share right per condition (the
 "no-rejection" system shows what the decoder gets right before the verifier) and, with
 --tv-minutes, the false commands per hour in the clean other speech joined into a TV-like

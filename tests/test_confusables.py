@@ -58,7 +58,6 @@ def test_the_bundled_words_are_no_commands_and_split_in_two() -> None:
     assert all(1 <= c.distance <= 2 for c in words)
     training = sum(for_training(c.word) for c in words) / len(words)
     assert 0.4 < training < 0.6
-    assert for_training("sixth") == for_training("sixth")
 
 
 def test_training_hears_one_half_and_the_development_set_the_other() -> None:
